@@ -1,5 +1,5 @@
 import { ValidationError } from './errors.ts';
-import type { KeyRing, NodeId } from './identity.ts';
+import type { NodeId, SignatureVerifier } from './identity.ts';
 import { quorumSize } from './quorum.ts';
 import { type Vote, voteSigningBytes } from './vote.ts';
 
@@ -19,7 +19,7 @@ export function verifyCommitCertificate(
   cert: CommitCertificate,
   expected: { height: number; blockHash: string; networkId: string },
   validators: readonly NodeId[],
-  keys: KeyRing,
+  keys: SignatureVerifier,
 ): void {
   const fail = (field: string, message: string): never => {
     throw new ValidationError('certificate', field, message);

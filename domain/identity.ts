@@ -59,11 +59,27 @@ export function verifyBytes(publicKey: KeyObject, bytes: Uint8Array, signatureB6
   }
 }
 
+/** Checks signatures by signer ID: Ed25519 in the node, a cheap stand-in in the simulator. */
+export interface SignatureVerifier {
+  has(nodeId: NodeId): boolean;
+  verify(nodeId: NodeId, bytes: Uint8Array, signatureB64: string): boolean;
+}
+
+/** Signs for one node ID. */
+export interface Signer {
+  readonly nodeId: NodeId;
+  sign(bytes: Uint8Array): string;
+}
+
+export function signerOf(identity: Identity): Signer {
+  return { nodeId: identity.nodeId, sign: (bytes) => signBytes(identity, bytes) };
+}
+
 /**
  * Public keys by node ID, imported once: re-importing a key on every verification halves throughput,
  * and verification is the node's ceiling.
  */
-export class KeyRing {
+export class KeyRing implements SignatureVerifier {
   private readonly keys = new Map<NodeId, KeyObject>();
 
   add(publicKey: KeyObject | string): NodeId {

@@ -1,7 +1,7 @@
 import type { Canonical } from './canonical.ts';
 import { canonicalBytes } from './canonical.ts';
 import { hashOf } from './hash.ts';
-import { type Identity, type NodeId, signBytes } from './identity.ts';
+import type { NodeId, Signer } from './identity.ts';
 
 export type TxKind = 'invoke' | 'deploy' | 'undeploy' | 'membership';
 export const TX_KINDS: readonly TxKind[] = ['invoke', 'deploy', 'undeploy', 'membership'];
@@ -41,7 +41,7 @@ export function txSigningBytes(id: string): Uint8Array {
   return canonicalBytes({ domain: 'itchain/tx/v1', id });
 }
 
-export function signTransaction(body: TxBody, identity: Identity): Transaction {
+export function signTransaction(body: TxBody, signer: Signer): Transaction {
   const id = txIdOf(body);
-  return { ...txBodyOf(body as Transaction), id, signature: signBytes(identity, txSigningBytes(id)) };
+  return { ...txBodyOf(body as Transaction), id, signature: signer.sign(txSigningBytes(id)) };
 }

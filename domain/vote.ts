@@ -1,5 +1,5 @@
 import { canonicalBytes } from './canonical.ts';
-import { type Identity, type NodeId, signBytes } from './identity.ts';
+import type { NodeId, Signer } from './identity.ts';
 
 export type VoteType = 'prevote' | 'precommit';
 
@@ -22,6 +22,6 @@ export function voteSigningBytes(vote: UnsignedVote): Uint8Array {
   return canonicalBytes({ domain: 'itchain/vote/v1', type, networkId, height, round, blockHash, voter });
 }
 
-export function signVote(vote: UnsignedVote, identity: Identity): Vote {
-  return { ...vote, signature: signBytes(identity, voteSigningBytes(vote)) };
+export function signVote(vote: UnsignedVote, signer: Signer): Vote {
+  return { ...vote, signature: signer.sign(voteSigningBytes(vote)) };
 }
