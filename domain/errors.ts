@@ -10,9 +10,12 @@ export type ValidationCode =
   | 'signature' // a signature does not verify, or its signer is unknown
   | 'timestamp' // a timestamp is too far from the validating node's clock or goes backwards
   | 'duplicate' // a transaction appears twice
-  | 'certificate'; // a commit certificate lacks a quorum of valid, distinct, matching votes
+  | 'certificate'; // a commit certificate lacks a quorum or holds a bad, repeated or mismatched vote
 
 export class ValidationError extends Error {
+  /** The message without the code and field prefix, for re-raising under another field path. */
+  readonly reason: string;
+
   constructor(
     readonly code: ValidationCode,
     readonly field: string,
@@ -20,5 +23,6 @@ export class ValidationError extends Error {
   ) {
     super(`${code} (${field}): ${message}`);
     this.name = 'ValidationError';
+    this.reason = message;
   }
 }

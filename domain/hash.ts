@@ -1,12 +1,13 @@
 import { createHash } from 'node:crypto';
-import { canonicalBytes } from './canonical.ts';
+import { canonicalJson } from './canonical.ts';
 
-/** Lower-case hex SHA-256 of raw bytes. */
+/** Lower-case hex SHA-256 of raw bytes, or of a string's UTF-8. */
 export function sha256Hex(bytes: Uint8Array | string): string {
   return createHash('sha256').update(bytes).digest('hex');
 }
 
 /** The hash of a value's canonical encoding: the only way a domain object is ever hashed. */
 export function hashOf(value: unknown): string {
-  return sha256Hex(canonicalBytes(value));
+  // The hash reads the canonical string's UTF-8 directly: no intermediate byte array.
+  return sha256Hex(canonicalJson(value));
 }

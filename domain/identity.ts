@@ -43,6 +43,22 @@ export function identityFromPrivatePem(pem: string): Identity {
   return { nodeId: nodeIdOf(publicKey), privateKey, publicKey };
 }
 
+// PKCS#8 (RFC 8410) for an Ed25519 private key is a fixed 16-byte DER prefix followed by the 32-byte seed.
+const ED25519_PKCS8_PREFIX = Buffer.from('302e020100300506032b657004220420', 'hex');
+
+/** The PKCS#8 DER of the Ed25519 private key with this 32-byte seed (RFC 8032 calls it the secret key). */
+export function pkcs8FromSeed(seed: Uint8Array): Buffer {
+  if (seed.length !== 32) throw new Error(`an Ed25519 seed is 32 bytes, got ${seed.length}`);
+  return Buffer.concat([ED25519_PKCS8_PREFIX, seed]);
+}
+
+/** A deterministic identity, for test vectors and tests: the same seed always gives the same keys. */
+export function identityFromSeed(seed: Uint8Array): Identity {
+  const privateKey = createPrivateKey({ key: pkcs8FromSeed(seed), format: 'der', type: 'pkcs8' });
+  const publicKey = createPublicKey(privateKey);
+  return { nodeId: nodeIdOf(publicKey), privateKey, publicKey };
+}
+
 export function publicKeyFromPem(pem: string): KeyObject {
   return createPublicKey(pem);
 }

@@ -1,5 +1,5 @@
 import { type Block, type BlockHeader, sealOf, txRootOf } from './block.ts';
-import { canonicalBytes } from './canonical.ts';
+import { canonicalJson } from './canonical.ts';
 import { type CommitCertificate, verifyCommitCertificate } from './commit-certificate.ts';
 import { ValidationError } from './errors.ts';
 import type { NodeId, SignatureVerifier } from './identity.ts';
@@ -20,13 +20,18 @@ export const DEFAULT_LIMITS: ValidationLimits = {
   maxClockSkewMs: 30_000,
 };
 
+/** Bytes of the canonical encoding, counted without building the byte array. */
+function encodedSize(value: unknown): number {
+  return Buffer.byteLength(canonicalJson(value));
+}
+
 /** Throws ValidationError unless the tx id recomputes and the signer's signature verifies. */
 export function validateTransaction(
   tx: Transaction,
   keys: SignatureVerifier,
   limits: Pick<ValidationLimits, 'maxTxBytes'> = DEFAULT_LIMITS,
 ): void {
-  const size = canonicalBytes(tx).length;
+  const size = encodedSize(tx);
   if (size > limits.maxTxBytes) {
     throw new ValidationError('size', 'tx', `${size} bytes, the limit is ${limits.maxTxBytes}`);
   }
@@ -80,7 +85,7 @@ export function validateNextBlock(block: Block, cert: CommitCertificate | null, 
       `more than ${limits.maxClockSkewMs} ms in the future`,
     );
   }
-  const size = canonicalBytes(block).length;
+  const size = encodedSize(block);
   if (size > limits.maxBlockBytes) {
     throw new ValidationError('size', 'block', `${size} bytes, the limit is ${limits.maxBlockBytes}`);
   }
@@ -95,7 +100,11 @@ export function validateNextBlock(block: Block, cert: CommitCertificate | null, 
       validateTransaction(tx, ctx.keys, limits);
     } catch (err) {
       if (err instanceof ValidationError)
-        throw new ValidationError(err.code, `txs[${i}].${err.field}`, err.message);
+        throw new ValidationError(
+          err.code,
+          err.field === 'tx' ? `txs[${i}]` : `txs[${i}].${err.field}`,
+          err.reason,
+        );
       throw err;
     }
     ctx.verifiedTxs?.set(tx.id, tx.signature);
