@@ -1,0 +1,661 @@
+/**
+ * The PBFT round (Propose → PreVote → PreCommit → commit) as a pure XState v5 statechart, with
+ * Tendermint's locking (Buchman, Kwon, Milosevic 2018, "The latest gossip on BFT consensus",
+ * Algorithm 1; the line numbers below are that algorithm's). One long-lived machine walks height by
+ * height; `height` and `round` live in its context.
+ *
+ *   resuming → idle → round [ propose → prevote → precommit ] → committed → START_HEIGHT → idle …
+ *                      round ↺ round + 1 on PRECOMMIT_TIMEOUT; ↺ a later round on f+1 messages from it
+ *   resuming: after a restart the node re-enters the step it last signed in (never signs it twice);
+ *   START_HEIGHT moves to a later height from any state (after a commit, or after a sync).
+ *
+ * EFFECT STYLE (the same in election.ts): everything the machine wants done leaves as an XState
+ * `emit`; the host subscribes with `actor.on('*', …)` BEFORE `actor.start()` and handles effects in
+ * order. Persist-before-send is built into the only actions that sign something (broadcastProposal,
+ * broadcastPreVote…, broadcastPreCommit…): each emits `pbft.persist` with the updated record first,
+ * then the message. The host writes the record durably, then signs, stores the signed message, sends it
+ * to every peer and loops it back to this machine as an ordinary PROPOSAL / VOTE event — the node's own
+ * vote is counted like any other, once it comes back.
+ *
+ * ── Events in ──────────────────────────────────────────────────────────────────────────────────────
+ *   PROPOSAL {proposal}                a SignedProposal, signature verified by the host (own ones too)
+ *   VOTE {vote}                        a signed domain Vote, signature verified by the host (own too)
+ *   BLOCK_READY {block}                host's batcher built a block for this height; used only when this
+ *                                      node is the proposer of the current round and has not proposed
+ *   TXS_WAITING                        host: its pool holds transactions, so start rounds at this height
+ *                                      (send it again after each START_HEIGHT while the pool is not empty)
+ *   PROPOSE_TIMEOUT {height, round}    timers armed by timer.arm; a timeout for another (height, round)
+ *   PREVOTE_TIMEOUT {height, round}      is stale and ignored, so the host never has to cancel timers
+ *   PRECOMMIT_TIMEOUT {height, round}
+ *   LEADER_CHANGED {leader, term}      the election's leader.updated: round 0's proposer from now on
+ *                                      (leader.deleted need not be relayed: rounds keep rotating from
+ *                                      the last leader until a new one is elected)
+ *   START_HEIGHT {height, validators?} host stored the committed block (or synced): decide `height`
+ *                                      next, with this validator set (membership changes take effect here)
+ *
+ * ── Effects out (emitted) ──────────────────────────────────────────────────────────────────────────
+ *   pbft.persist {record}              PbftRecord (round, what was signed in it, lock, valid block):
+ *                                      write durably before sending what follows
+ *   pbft.broadcastProposal {proposal}  unsigned Proposal: sign (proposalSigningBytes), send, loop back
+ *   pbft.broadcastVote {vote}          unsigned domain Vote: sign (signVote), send, loop back
+ *   pbft.requestBlock {height, round}  this node proposes now: answer with BLOCK_READY when the batcher
+ *                                      has a batch (or let the round time out to the next proposer)
+ *   pbft.roundStarted {height, round, proposer}   observation; round ≥ 1 means round 0 timed out under
+ *                                      the leader: the host may raise LEADER_STALLED in the election
+ *   pbft.commit {height, round, blockHash, block, certificate}
+ *                                      decided: 2f+1 PreCommits for blockHash; certificate holds them.
+ *                                      block is null if this node never received the proposal: fetch it
+ *                                      by hash (the certificate proves it). Then send START_HEIGHT.
+ *   pbft.equivocation {voter, height, round, voteType, first, second}   evidence, for logs
+ *   pbft.peersAhead {height}           f+1 validators send messages for `height` > ours: sync, then
+ *                                      START_HEIGHT
+ *   timer.arm {timer, height, round}   'propose' | 'prevote' | 'precommit'; the host picks the duration
+ *                                      (it should grow with round so a slow network still converges)
+ *
+ * ── Rules (guards), as Algorithm 1 reads ───────────────────────────────────────────────────────────
+ *   isProposer               proposerOf(validators, leader, round): the leader in round 0, then the next
+ *                            validators in order (pbft-messages.ts). Proposals from anyone else are ignored.
+ *   hasBlockToPropose        the valid block (re-proposed with its validRound) or the host's new block
+ *   hasProposal              the first proposal from this round's proposer has arrived
+ *   isProposalJustified      validRound = -1 (line 22), or a polka for it in validRound < round (line 28)
+ *   isValidProposal          the HOST's verdict on the block (provide it: createPbftRoundMachine); a node
+ *                            never prevotes a block it has not validated
+ *   lockAllowsProposal       not locked, or locked on this very block, or lockedRound ≤ validRound: a
+ *                            polka at or after the lock releases it (in the lock's own round a polka for
+ *                            another block would need f+1 equivocators, so in practice "a later polka")
+ *   hasPolkaForProposal      2f+1 PreVotes for the proposal's hash in this round (line 36): lock, PreCommit
+ *   hasPolkaForNil           2f+1 PreVotes for nil (line 44): PreCommit nil
+ *   hasQuorumOfPreCommits    2f+1 PreCommits for one block in ANY round of this height (line 49): commit
+ *   hasSkipAheadQuorum       f+1 validators sent messages for a later round (line 55): go there
+ *   isHeightUnderway         leave idle: a proposal from this round's proposer, or f+1 validators active
+ *   isTimeoutForCurrentRound a timer event for this (height, round)
+ *   Deviation from Algorithm 1: the prevote and precommit timers start when the step is entered, not
+ *   after 2f+1 votes of any kind — there is no gossip layer re-sending lost votes, so a node must never
+ *   wait without a timer. With no work (idle) no timer runs at all.
+ *
+ * Equivocating voters count once (their first vote; see quorum.ts). Early messages (later round or
+ * height) are buffered per sender, bounded, and replayed (pbft-log.ts).
+ */
+import { and, assign, emit, enqueueActions, setup } from 'xstate';
+import type { Block } from '../domain/block.ts';
+import type { CommitCertificate } from '../domain/commit-certificate.ts';
+import type { NodeId } from '../domain/identity.ts';
+import type { UnsignedVote, Vote, VoteType } from '../domain/vote.ts';
+import {
+  activeValidators,
+  blockWithHash,
+  certificateFor,
+  decision,
+  emptyHeightLog,
+  type Hearing,
+  type HeightLog,
+  hear,
+  heightReachedByOneHonest,
+  laterRoundWithOneHonest,
+  moveToHeight,
+  type PbftMessage,
+  replayBuffered,
+  roundLog,
+} from './pbft-log.ts';
+import type { Proposal, SignedProposal } from './pbft-messages.ts';
+import { proposerOf } from './pbft-messages.ts';
+import { type Choice, hasOneHonestVoter, voteResult } from './quorum.ts';
+
+export { describeRound } from './pbft-log.ts';
+export type { Proposal, SignedProposal } from './pbft-messages.ts';
+export { proposalSigningBytes, proposerOf } from './pbft-messages.ts';
+
+/** What this node signed in its current round, in order. */
+export type SignedStep = 'none' | 'proposal' | 'prevote' | 'precommit';
+
+/** The durable part of the round: written before every message it signs, restored after a restart. */
+export interface PbftRecord {
+  height: number;
+  round: number;
+  lastSigned: SignedStep;
+  lockedRound: number;
+  lockedBlockHash: string | null;
+  validRound: number;
+  validBlockHash: string | null;
+}
+
+export interface PbftInput {
+  self: NodeId;
+  networkId: string;
+  /** Representatives for `height`, in validator order. */
+  validators: readonly NodeId[];
+  /** The height to decide: last committed height + 1. */
+  height: number;
+  /** The last elected leader, if known. */
+  leader?: NodeId | null;
+  /** The record persisted before a restart; used only if it is for `height`. */
+  restored?: PbftRecord | null;
+  /** Early messages kept per sender (default 64). */
+  maxBufferedPerSender?: number;
+}
+
+export interface PbftContext {
+  self: NodeId;
+  networkId: string;
+  validators: readonly NodeId[];
+  leader: NodeId | null;
+  height: number;
+  round: number;
+  lastSigned: SignedStep;
+  lockedRound: number;
+  lockedBlockHash: string | null;
+  /** The locked block's body, when this node has it (not after a restart: only the hash is persisted). */
+  lockedBlock: Block | null;
+  validRound: number;
+  validBlockHash: string | null;
+  validBlock: Block | null;
+  /** The host's block for this round (BLOCK_READY). */
+  readyBlock: Block | null;
+  requestedBlock: boolean;
+  log: HeightLog;
+  maxBufferedPerSender: number;
+  /** Highest height already reported with pbft.peersAhead. */
+  reportedPeersAhead: number;
+}
+
+export type PbftTimer = 'propose' | 'prevote' | 'precommit';
+
+export type PbftEvent =
+  | { type: 'PROPOSAL'; proposal: SignedProposal }
+  | { type: 'VOTE'; vote: Vote }
+  | { type: 'BLOCK_READY'; block: Block }
+  | { type: 'TXS_WAITING' }
+  | { type: 'PROPOSE_TIMEOUT'; height: number; round: number }
+  | { type: 'PREVOTE_TIMEOUT'; height: number; round: number }
+  | { type: 'PRECOMMIT_TIMEOUT'; height: number; round: number }
+  | { type: 'LEADER_CHANGED'; leader: NodeId; term: number }
+  | { type: 'START_HEIGHT'; height: number; validators?: readonly NodeId[] };
+
+export type PbftEffect =
+  | { type: 'pbft.persist'; record: PbftRecord }
+  | { type: 'pbft.broadcastProposal'; proposal: Proposal }
+  | { type: 'pbft.broadcastVote'; vote: UnsignedVote }
+  | { type: 'pbft.requestBlock'; height: number; round: number }
+  | { type: 'pbft.roundStarted'; height: number; round: number; proposer: NodeId }
+  | {
+      type: 'pbft.commit';
+      height: number;
+      round: number;
+      blockHash: string;
+      block: Block | null;
+      certificate: CommitCertificate;
+    }
+  | {
+      type: 'pbft.equivocation';
+      voter: NodeId;
+      height: number;
+      round: number;
+      voteType: VoteType;
+      first: Choice;
+      second: Choice;
+    }
+  | { type: 'pbft.peersAhead'; height: number }
+  | { type: 'timer.arm'; timer: PbftTimer; height: number; round: number };
+
+// ── helpers over the context ─────────────────────────────────────────────────────────────────────
+
+function hearingOf(context: PbftContext, round = context.round): Hearing {
+  return {
+    networkId: context.networkId,
+    round,
+    proposerOf: (r) => proposerOf(context.validators, context.leader, r),
+    limit: context.maxBufferedPerSender,
+  };
+}
+
+export function proposerOfRound(context: PbftContext): NodeId {
+  return proposerOf(context.validators, context.leader, context.round);
+}
+
+export function currentProposal(context: PbftContext): SignedProposal | null {
+  return roundLog(context.log, context.round).proposal;
+}
+
+function proposalBlock(context: PbftContext): Block {
+  const proposal = currentProposal(context);
+  if (proposal === null) throw new Error('no proposal in this round: guard order is wrong');
+  return proposal.block;
+}
+
+function hasPolka(context: PbftContext, round: number, blockHash: Choice): boolean {
+  return voteResult(roundLog(context.log, round).prevotes, blockHash) === 'won';
+}
+
+export function recordOf(context: PbftContext): PbftRecord {
+  const { height, round, lastSigned, lockedRound, lockedBlockHash, validRound, validBlockHash } = context;
+  return { height, round, lastSigned, lockedRound, lockedBlockHash, validRound, validBlockHash };
+}
+
+/** Moves to `round` of the current height: fresh per-round state, early messages for it replayed. */
+function enterRound(context: PbftContext, round: number): Partial<PbftContext> {
+  return {
+    round,
+    lastSigned: 'none',
+    readyBlock: null,
+    requestedBlock: false,
+    log: replayBuffered(context.log, hearingOf(context, round)),
+  };
+}
+
+function unsignedVote(context: PbftContext, type: VoteType, blockHash: string | null): UnsignedVote {
+  return {
+    type,
+    networkId: context.networkId,
+    height: context.height,
+    round: context.round,
+    blockHash,
+    voter: context.self,
+  };
+}
+
+function initialContext(input: PbftInput): PbftContext {
+  const restored = input.restored?.height === input.height ? input.restored : null;
+  return {
+    self: input.self,
+    networkId: input.networkId,
+    validators: input.validators,
+    leader: input.leader ?? null,
+    height: input.height,
+    round: restored?.round ?? 0,
+    lastSigned: restored?.lastSigned ?? 'none',
+    lockedRound: restored?.lockedRound ?? -1,
+    lockedBlockHash: restored?.lockedBlockHash ?? null,
+    lockedBlock: null,
+    validRound: restored?.validRound ?? -1,
+    validBlockHash: restored?.validBlockHash ?? null,
+    validBlock: null,
+    readyBlock: null,
+    requestedBlock: false,
+    log: emptyHeightLog(input.height, input.validators),
+    maxBufferedPerSender: input.maxBufferedPerSender ?? 64,
+    reportedPeersAhead: input.height,
+  };
+}
+
+/** Signing something: record it, persist the record, then emit the message (persist-before-send). */
+function signing(context: PbftContext, step: SignedStep): { lastSigned: SignedStep; effect: PbftEffect } {
+  return {
+    lastSigned: step,
+    effect: { type: 'pbft.persist', record: { ...recordOf(context), lastSigned: step } },
+  };
+}
+
+export const pbftRoundMachine = setup({
+  types: {
+    context: {} as PbftContext,
+    events: {} as PbftEvent,
+    input: {} as PbftInput,
+    emitted: {} as PbftEffect,
+  },
+  guards: {
+    // Resuming after a restart: never sign a second, different message in the restored round.
+    signedPreCommitBeforeRestart: ({ context }) => context.lastSigned === 'precommit',
+    signedPreVoteBeforeRestart: ({ context }) => context.lastSigned === 'prevote',
+    signedProposalBeforeRestart: ({ context }) => context.lastSigned === 'proposal',
+
+    isProposer: ({ context }) => proposerOfRound(context) === context.self,
+    hasNotProposed: ({ context }) => context.lastSigned === 'none',
+    hasBlockToPropose: ({ context }) =>
+      context.validBlock !== null ||
+      (context.readyBlock !== null && context.readyBlock.height === context.height),
+    hasNotRequestedBlock: ({ context }) => !context.requestedBlock,
+    isBlockForCurrentHeight: ({ context, event }) =>
+      event.type === 'BLOCK_READY' && event.block.height === context.height,
+
+    hasProposal: ({ context }) => currentProposal(context) !== null,
+    isProposalJustified: ({ context }) => {
+      const proposal = currentProposal(context);
+      if (proposal === null) return false;
+      const vr = proposal.validRound;
+      return vr === -1 || (vr >= 0 && vr < context.round && hasPolka(context, vr, proposal.block.seal));
+    },
+    /** The host's verdict: plug it in with createPbftRoundMachine. This default checks only the height. */
+    isValidProposal: ({ context }) => currentProposal(context)?.block.height === context.height,
+    lockAllowsProposal: ({ context }) => {
+      const proposal = currentProposal(context);
+      if (proposal === null) return false;
+      return (
+        context.lockedRound === -1 ||
+        context.lockedBlockHash === proposal.block.seal ||
+        (proposal.validRound >= 0 && context.lockedRound <= proposal.validRound)
+      );
+    },
+    hasPolkaForProposal: ({ context }) => {
+      const proposal = currentProposal(context);
+      return proposal !== null && hasPolka(context, context.round, proposal.block.seal);
+    },
+    hasPolkaForNil: ({ context }) => hasPolka(context, context.round, null),
+    isNotYetValidBlock: ({ context }) =>
+      !(
+        context.validRound === context.round &&
+        context.validBlockHash === currentProposal(context)?.block.seal
+      ),
+    hasQuorumOfPreCommits: ({ context }) => decision(context.log) !== undefined,
+    hasSkipAheadQuorum: ({ context }) => laterRoundWithOneHonest(context.log, context.round) !== undefined,
+    isHeightUnderway: ({ context }) =>
+      currentProposal(context) !== null ||
+      hasOneHonestVoter(activeValidators(context.log), context.validators.length),
+    isTimeoutForCurrentRound: ({ context, event }) =>
+      (event.type === 'PROPOSE_TIMEOUT' ||
+        event.type === 'PREVOTE_TIMEOUT' ||
+        event.type === 'PRECOMMIT_TIMEOUT') &&
+      event.height === context.height &&
+      event.round === context.round,
+    isLaterHeight: ({ context, event }) => event.type === 'START_HEIGHT' && event.height > context.height,
+    hasPeersAhead: ({ context }) => (heightReachedByOneHonest(context.log) ?? 0) > context.reportedPeersAhead,
+  },
+  actions: {
+    acceptProposal: assign(({ context, event }) => {
+      if (event.type !== 'PROPOSAL') return {};
+      const [log] = hear(context.log, { kind: 'proposal', proposal: event.proposal }, hearingOf(context));
+      return { log };
+    }),
+    acceptVote: enqueueActions(({ context, event, enqueue }) => {
+      if (event.type !== 'VOTE') return;
+      const message: PbftMessage = { kind: 'vote', vote: event.vote };
+      const [log, outcome] = hear(context.log, message, hearingOf(context));
+      enqueue.assign({ log });
+      if (outcome.kind === 'equivocation' && outcome.first !== undefined) {
+        const { voter, height, round, type, blockHash } = outcome.vote;
+        enqueue.emit({
+          type: 'pbft.equivocation',
+          voter,
+          height,
+          round,
+          voteType: type,
+          first: outcome.first,
+          second: blockHash,
+        });
+      }
+    }),
+    followLeader: assign(({ event }) => (event.type === 'LEADER_CHANGED' ? { leader: event.leader } : {})),
+    enterHeight: assign(({ context, event }) => {
+      if (event.type !== 'START_HEIGHT') return {};
+      const validators = event.validators ?? context.validators;
+      const next = { ...context, height: event.height, validators, round: 0 };
+      return {
+        height: event.height,
+        validators,
+        round: 0,
+        lastSigned: 'none' as const,
+        lockedRound: -1,
+        lockedBlockHash: null,
+        lockedBlock: null,
+        validRound: -1,
+        validBlockHash: null,
+        validBlock: null,
+        readyBlock: null,
+        requestedBlock: false,
+        log: moveToHeight(context.log, event.height, validators, hearingOf(next, 0)),
+        reportedPeersAhead: Math.max(context.reportedPeersAhead, event.height),
+      };
+    }),
+    rememberReadyBlock: assign(({ event }) =>
+      event.type === 'BLOCK_READY' ? { readyBlock: event.block } : {},
+    ),
+    requestBlock: enqueueActions(({ context, enqueue }) => {
+      enqueue.assign({ requestedBlock: true });
+      enqueue.emit({ type: 'pbft.requestBlock', height: context.height, round: context.round });
+    }),
+    /** Tendermint: propose the valid block (with its validRound) if there is one, else a new block. */
+    broadcastProposal: enqueueActions(({ context, enqueue }) => {
+      const block = context.validBlock ?? context.readyBlock;
+      if (block === null) return;
+      const validRound = context.validBlock !== null ? context.validRound : -1;
+      const { lastSigned, effect } = signing(context, 'proposal');
+      enqueue.assign({ lastSigned });
+      enqueue.emit(effect);
+      enqueue.emit({
+        type: 'pbft.broadcastProposal',
+        proposal: {
+          kind: 'Proposal',
+          networkId: context.networkId,
+          height: context.height,
+          round: context.round,
+          block,
+          validRound,
+          proposer: context.self,
+        },
+      });
+    }),
+    broadcastPreVoteForProposal: enqueueActions(({ context, enqueue }) => {
+      const { lastSigned, effect } = signing(context, 'prevote');
+      enqueue.assign({ lastSigned });
+      enqueue.emit(effect);
+      enqueue.emit({
+        type: 'pbft.broadcastVote',
+        vote: unsignedVote(context, 'prevote', proposalBlock(context).seal),
+      });
+    }),
+    broadcastPreVoteNil: enqueueActions(({ context, enqueue }) => {
+      const { lastSigned, effect } = signing(context, 'prevote');
+      enqueue.assign({ lastSigned });
+      enqueue.emit(effect);
+      enqueue.emit({ type: 'pbft.broadcastVote', vote: unsignedVote(context, 'prevote', null) });
+    }),
+    /** Line 36: after a polka for the proposal, lock on it and remember it as the valid block. */
+    lockOnBlock: assign(({ context }) => {
+      const block = proposalBlock(context);
+      return {
+        lockedRound: context.round,
+        lockedBlockHash: block.seal,
+        lockedBlock: block,
+        validRound: context.round,
+        validBlockHash: block.seal,
+        validBlock: block,
+      };
+    }),
+    rememberValidBlock: assign(({ context }) => {
+      const block = proposalBlock(context);
+      return { validRound: context.round, validBlockHash: block.seal, validBlock: block };
+    }),
+    broadcastPreCommitForProposal: enqueueActions(({ context, enqueue }) => {
+      const { lastSigned, effect } = signing(context, 'precommit');
+      enqueue.assign({ lastSigned });
+      enqueue.emit(effect);
+      enqueue.emit({
+        type: 'pbft.broadcastVote',
+        vote: unsignedVote(context, 'precommit', proposalBlock(context).seal),
+      });
+    }),
+    broadcastPreCommitNil: enqueueActions(({ context, enqueue }) => {
+      const { lastSigned, effect } = signing(context, 'precommit');
+      enqueue.assign({ lastSigned });
+      enqueue.emit(effect);
+      enqueue.emit({ type: 'pbft.broadcastVote', vote: unsignedVote(context, 'precommit', null) });
+    }),
+    startNextRound: assign(({ context }) => enterRound(context, context.round + 1)),
+    skipToLaterRound: assign(({ context }) =>
+      enterRound(context, laterRoundWithOneHonest(context.log, context.round) ?? context.round),
+    ),
+    announceRound: emit(({ context }) => ({
+      type: 'pbft.roundStarted' as const,
+      height: context.height,
+      round: context.round,
+      proposer: proposerOfRound(context),
+    })),
+    armProposeTimer: emit(({ context }) => ({
+      type: 'timer.arm' as const,
+      timer: 'propose' as const,
+      height: context.height,
+      round: context.round,
+    })),
+    armPrevoteTimer: emit(({ context }) => ({
+      type: 'timer.arm' as const,
+      timer: 'prevote' as const,
+      height: context.height,
+      round: context.round,
+    })),
+    armPrecommitTimer: emit(({ context }) => ({
+      type: 'timer.arm' as const,
+      timer: 'precommit' as const,
+      height: context.height,
+      round: context.round,
+    })),
+    commitBlock: emit(({ context }) => {
+      const decided = decision(context.log);
+      if (decided === undefined) throw new Error('commitBlock without a decision: guard order is wrong');
+      const { round, blockHash } = decided;
+      const block =
+        blockWithHash(context.log, blockHash) ??
+        (context.validBlock?.seal === blockHash ? context.validBlock : null) ??
+        (context.lockedBlock?.seal === blockHash ? context.lockedBlock : null);
+      return {
+        type: 'pbft.commit' as const,
+        height: context.height,
+        round,
+        blockHash,
+        block,
+        certificate: certificateFor(context.log, round, blockHash),
+      };
+    }),
+    reportPeersAhead: enqueueActions(({ context, enqueue }) => {
+      const height = heightReachedByOneHonest(context.log);
+      if (height === undefined) return;
+      enqueue.assign({ reportedPeersAhead: height });
+      enqueue.emit({ type: 'pbft.peersAhead', height });
+    }),
+  },
+}).createMachine({
+  id: 'pbft',
+  context: ({ input }) => initialContext(input),
+  initial: 'resuming',
+  on: {
+    PROPOSAL: { actions: 'acceptProposal' },
+    VOTE: { actions: 'acceptVote' },
+    LEADER_CHANGED: { actions: 'followLeader' },
+    START_HEIGHT: { guard: 'isLaterHeight', target: '.idle', actions: 'enterHeight' },
+  },
+  always: { guard: 'hasPeersAhead', actions: 'reportPeersAhead' },
+  states: {
+    resuming: {
+      always: [
+        { guard: 'signedPreCommitBeforeRestart', target: 'round.precommit' },
+        { guard: 'signedPreVoteBeforeRestart', target: 'round.prevote' },
+        { guard: 'signedProposalBeforeRestart', target: 'round.propose' },
+        { target: 'idle' },
+      ],
+    },
+    idle: {
+      // Nothing to decide yet: no timers run until there is work.
+      on: {
+        TXS_WAITING: { target: 'round' },
+        BLOCK_READY: {
+          guard: and(['isProposer', 'isBlockForCurrentHeight']),
+          target: 'round',
+          actions: 'rememberReadyBlock',
+        },
+      },
+      always: [
+        { guard: 'hasSkipAheadQuorum', target: 'round', actions: 'skipToLaterRound' },
+        { guard: 'isHeightUnderway', target: 'round' },
+      ],
+    },
+    round: {
+      initial: 'propose',
+      entry: 'announceRound',
+      on: {
+        PRECOMMIT_TIMEOUT: {
+          guard: 'isTimeoutForCurrentRound',
+          target: '.propose',
+          reenter: true,
+          actions: 'startNextRound',
+        },
+      },
+      always: [
+        { guard: 'hasQuorumOfPreCommits', target: 'committed' },
+        { guard: 'hasSkipAheadQuorum', target: '.propose', reenter: true, actions: 'skipToLaterRound' },
+      ],
+      states: {
+        propose: {
+          entry: 'armProposeTimer',
+          on: {
+            BLOCK_READY: {
+              guard: and(['isProposer', 'hasNotProposed', 'isBlockForCurrentHeight']),
+              actions: 'rememberReadyBlock',
+            },
+            PROPOSE_TIMEOUT: {
+              guard: 'isTimeoutForCurrentRound',
+              target: 'prevote',
+              actions: 'broadcastPreVoteNil',
+            },
+          },
+          always: [
+            // StartRound: the proposer proposes (the valid block if it has one), or asks the host for a block.
+            {
+              guard: and(['isProposer', 'hasNotProposed', 'hasBlockToPropose']),
+              actions: 'broadcastProposal',
+            },
+            { guard: and(['isProposer', 'hasNotProposed', 'hasNotRequestedBlock']), actions: 'requestBlock' },
+            // Lines 22 and 28: prevote the proposal if it is justified, valid and the lock allows it…
+            {
+              guard: and(['hasProposal', 'isProposalJustified', 'lockAllowsProposal', 'isValidProposal']),
+              target: 'prevote',
+              actions: 'broadcastPreVoteForProposal',
+            },
+            // …and nil if it is justified but invalid or forbidden by the lock.
+            {
+              guard: and(['hasProposal', 'isProposalJustified']),
+              target: 'prevote',
+              actions: 'broadcastPreVoteNil',
+            },
+          ],
+        },
+        prevote: {
+          entry: 'armPrevoteTimer',
+          on: {
+            PREVOTE_TIMEOUT: {
+              guard: 'isTimeoutForCurrentRound',
+              target: 'precommit',
+              actions: 'broadcastPreCommitNil',
+            },
+          },
+          always: [
+            {
+              guard: and(['hasProposal', 'hasPolkaForProposal', 'isValidProposal']),
+              target: 'precommit',
+              actions: ['lockOnBlock', 'broadcastPreCommitForProposal'],
+            },
+            { guard: 'hasPolkaForNil', target: 'precommit', actions: 'broadcastPreCommitNil' },
+          ],
+        },
+        precommit: {
+          entry: 'armPrecommitTimer',
+          always: {
+            // Line 36 once already precommitted: a polka seen late still makes the block the valid one.
+            guard: and(['hasProposal', 'hasPolkaForProposal', 'isNotYetValidBlock', 'isValidProposal']),
+            actions: 'rememberValidBlock',
+          },
+        },
+      },
+    },
+    committed: {
+      // Decided; the host stores the block and answers with START_HEIGHT for the next height.
+      entry: 'commitBlock',
+    },
+  },
+});
+
+export type PbftRoundMachine = typeof pbftRoundMachine;
+
+export interface PbftRoundOptions {
+  /** The host's full check of a proposed block for `height` (domain/validation.ts validateNextBlock). */
+  isValidBlock: (block: Block, height: number) => boolean;
+}
+
+/** The machine with the host's block validation plugged in as the isValidProposal guard. */
+export function createPbftRoundMachine(options: PbftRoundOptions): PbftRoundMachine {
+  return pbftRoundMachine.provide({
+    guards: {
+      isValidProposal: ({ context }) => {
+        const proposal = currentProposal(context);
+        return proposal !== null && options.isValidBlock(proposal.block, context.height);
+      },
+    },
+  });
+}
