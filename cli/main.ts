@@ -3,22 +3,28 @@ import { registerBlock } from './commands/block.ts';
 import { registerIcode } from './commands/icode.ts';
 import { registerInit } from './commands/init.ts';
 import { registerPeer } from './commands/peer.ts';
+import { registerSim } from './commands/sim.ts';
+import { registerStart } from './commands/start.ts';
 import { registerStatus } from './commands/status.ts';
 import { registerTestnet } from './commands/testnet.ts';
 import { registerTx } from './commands/tx.ts';
+import { registerUp } from './commands/up.ts';
 
 // The `itchain` command. Each command lives in cli/commands/<name>.ts and exports a function that adds
 // itself to the program; to add a command, write that file and list its function here. A command
 // imports its heavy modules (crypto, storage, network) inside its action, so `itchain <other>` and
 // `--help` do not load them.
 const COMMANDS: ReadonlyArray<(program: Command) => void> = [
+  registerUp,
   registerTestnet,
   registerInit,
+  registerStart,
   registerStatus,
   registerBlock,
   registerTx,
   registerIcode,
   registerPeer,
+  registerSim,
 ];
 
 // Every failure is one line on stderr, `itchain: <reason>`, and exit code 1.

@@ -23,7 +23,8 @@
 //   tx.accepted   {id, origin}          stored in the pool (the API answers 202).
 //   tx.duplicate  {id, origin}          already pending here: ignored, the pool is unchanged.
 //   tx.rejected   {id, reason, origin}  refused: the verdict's reason, or POOL_FULL ('pool full').
-//   tx.forward    {to, txs}             a member hands txs to the leader (all of them on a leader change).
+//   tx.forward    {to, txs}             a member hands txs to the leader (all of them on a leader change;
+//                                       never a tx back to the leader that sent it).
 //   batch.ready   {batchId, txs}        the leader's next block content; the host proposes it.
 //   pool.changed  {size, waiting}       the pool's size after a change (for /status and metrics).
 //   work.pending  {size}                the pool became non-empty: txs wait, a leader must make progress.
@@ -157,8 +158,10 @@ export const batchingMachine = setup({
       enqueue.emit({ type: 'tx.rejected', id: tx.id, reason: POOL_FULL, origin: origin ?? null });
     }),
     forwardTxToLeader: enqueueActions(({ context, event, enqueue }) => {
-      if (context.leader === null) return;
-      enqueue.emit({ type: 'tx.forward', to: context.leader, txs: [submitted(event).tx] });
+      const { tx, origin } = submitted(event);
+      // A tx the leader itself handed over (to a round's proposer) is not echoed back to it.
+      if (context.leader === null || origin === context.leader) return;
+      enqueue.emit({ type: 'tx.forward', to: context.leader, txs: [tx] });
     }),
     forwardPoolToLeader: enqueueActions(({ context, enqueue }) => {
       if (context.leader === null || poolSize(context.pool) === 0) return;

@@ -260,7 +260,9 @@ export const electionMachine = setup({
       if (event.type !== 'VOTE') return {};
       const vote = event.message;
       const { tally, outcome } = addVote(context.votes, vote.voter, vote.granted ? vote.candidate : null);
-      const grants = outcome === 'counted' && vote.granted ? [...context.grants, vote] : context.grants;
+      // Every granted vote the tally counts (an equivocator's too, quorum.ts) backs the leader certificate.
+      const counts = outcome === 'counted' || (outcome === 'equivocation' && tally !== context.votes);
+      const grants = counts && vote.granted ? [...context.grants, vote] : context.grants;
       return { votes: tally, grants };
     }),
     takeLeadership: assign(({ context }) => ({ leader: context.self })),

@@ -15,7 +15,7 @@
 import type { Block } from '../domain/block.ts';
 import type { CommitCertificate } from '../domain/commit-certificate.ts';
 import type { NodeId } from '../domain/identity.ts';
-import { maxFaulty } from '../domain/quorum.ts';
+import { maxFaulty, quorumSize } from '../domain/quorum.ts';
 import type { Vote } from '../domain/vote.ts';
 import type { SignedProposal } from './pbft-messages.ts';
 import {
@@ -44,6 +44,8 @@ export interface RoundLog {
 export interface HeightLog {
   height: number;
   validators: readonly NodeId[];
+  /** Matching votes that decide at this height: quorumSize(validators.length) = 2f+1 (see quorum.ts). */
+  quorum: number;
   rounds: Readonly<Record<number, RoundLog>>;
   /** Early messages, per sender, oldest first. */
   buffer: Readonly<Record<NodeId, readonly PbftMessage[]>>;
@@ -91,21 +93,28 @@ function sameMessage(a: PbftMessage, b: PbftMessage): boolean {
   );
 }
 
-export function emptyRoundLog(validators: readonly NodeId[]): RoundLog {
+export function emptyRoundLog(
+  validators: readonly NodeId[],
+  quorum = quorumSize(validators.length),
+): RoundLog {
   return {
     proposal: null,
-    prevotes: emptyTally(validators),
-    precommits: emptyTally(validators),
+    prevotes: emptyTally(validators, quorum),
+    precommits: emptyTally(validators, quorum),
     signedPrecommits: [],
   };
 }
 
-export function emptyHeightLog(height: number, validators: readonly NodeId[]): HeightLog {
-  return { height, validators, rounds: {}, buffer: {} };
+export function emptyHeightLog(
+  height: number,
+  validators: readonly NodeId[],
+  quorum = quorumSize(validators.length),
+): HeightLog {
+  return { height, validators, quorum, rounds: {}, buffer: {} };
 }
 
 export function roundLog(log: HeightLog, round: number): RoundLog {
-  return log.rounds[round] ?? emptyRoundLog(log.validators);
+  return log.rounds[round] ?? emptyRoundLog(log.validators, log.quorum);
 }
 
 function withRound(log: HeightLog, round: number, entry: RoundLog): HeightLog {
@@ -137,12 +146,15 @@ function recordVote(log: HeightLog, vote: Vote): [HeightLog, HeardOutcome] {
   const before = vote.type === 'prevote' ? entry.prevotes : entry.precommits;
   const first = voteOf(before, vote.voter);
   const { tally, outcome } = addVote(before, vote.voter, vote.blockHash);
-  if (outcome !== 'counted') return [log, { kind: outcome, vote, first }];
+  // An equivocator's new choice counts too (quorum.ts), so its signed PreCommit is kept like any other.
+  if (outcome !== 'counted' && (outcome !== 'equivocation' || tally === before)) {
+    return [log, { kind: outcome, vote, first }];
+  }
   const next: RoundLog =
     vote.type === 'prevote'
       ? { ...entry, prevotes: tally }
       : { ...entry, precommits: tally, signedPrecommits: [...entry.signedPrecommits, vote] };
-  return [withRound(log, vote.round, next), { kind: 'counted', vote, first }];
+  return [withRound(log, vote.round, next), { kind: outcome, vote, first }];
 }
 
 /** Routes one message (see the header): ignore, record, or buffer for later. */
@@ -181,40 +193,34 @@ export function moveToHeight(
   height: number,
   validators: readonly NodeId[],
   hearing: Hearing,
+  quorum = quorumSize(validators.length),
 ): HeightLog {
   const buffer: Record<NodeId, readonly PbftMessage[]> = {};
   for (const [sender, queue] of Object.entries(log.buffer)) {
     const kept = queue.filter((m) => heightOf(m) >= height);
     if (kept.length > 0) buffer[sender] = kept;
   }
-  return replayBuffered({ height, validators, rounds: {}, buffer }, hearing);
-}
-
-function sendersByRound(log: HeightLog, after: number): Map<number, Set<NodeId>> {
-  const byRound = new Map<number, Set<NodeId>>();
-  for (const [sender, queue] of Object.entries(log.buffer)) {
-    for (const m of queue) {
-      if (heightOf(m) !== log.height || roundOf(m) <= after) continue;
-      const senders = byRound.get(roundOf(m)) ?? new Set<NodeId>();
-      senders.add(sender);
-      byRound.set(roundOf(m), senders);
-    }
-  }
-  return byRound;
+  return replayBuffered({ height, validators, quorum, rounds: {}, buffer }, hearing);
 }
 
 /**
- * The highest later round of this height from which f+1 distinct validators have sent something: at
- * least one honest node is there, so this node may skip ahead to it (Tendermint's line 55).
+ * The highest later round of this height that f+1 distinct validators have reached (each counted at the
+ * highest round it sent something for): at least one honest node is at that round or beyond, so this
+ * node may skip ahead to it (Tendermint's line 55, counting the f+1 across rounds: three nodes at
+ * rounds 1, 2 and 5 take a node at round 0 to round 2, not nowhere).
  */
 export function laterRoundWithOneHonest(log: HeightLog, round: number): number | undefined {
-  let best: number | undefined;
-  for (const [r, senders] of sendersByRound(log, round)) {
-    if (hasOneHonestVoter(senders.size, log.validators.length) && (best === undefined || r > best)) {
-      best = r;
-    }
+  const highest: number[] = [];
+  for (const queue of Object.values(log.buffer)) {
+    let top = -1;
+    for (const m of queue)
+      if (heightOf(m) === log.height && roundOf(m) > round) top = Math.max(top, roundOf(m));
+    if (top > round) highest.push(top);
   }
-  return best;
+  const needed = maxFaulty(log.validators.length) + 1;
+  if (highest.length < needed) return undefined;
+  highest.sort((a, b) => b - a);
+  return highest[needed - 1];
 }
 
 /**

@@ -43,14 +43,26 @@ export function proposalSigningBytes(proposal: Proposal): Uint8Array {
 }
 
 /**
- * Who proposes in `round` of any height: round 0 is the elected leader's; every round after a timeout
- * moves to the next validator after the leader, in validator order. So a round that times out changes
- * the proposer at once — a new leader for this height even before the election replaces the old one —
- * and n rounds in a row visit every validator, so f silent or faulty proposers cannot stall a height.
- * Before any leader is known the first validator plays the leader's part.
+ * Who proposes in (height, round). Round 0 is the elected leader's (before any leader is known, the
+ * first validator's). Every later round — a timeout moved past round 0 — rotates through the validator
+ * set by height and round alone, validators[(height - 1 + round) mod n], so n rounds in a row visit
+ * every validator and f silent or faulty proposers cannot stall a height.
+ *
+ * Why not "the next validator after the leader", as one might expect: the leader is each node's own
+ * view, and views differ while an election settles (a node learns the new leader a message later than
+ * another). If later rounds rotated from the leader, every election would move the proposer of the
+ * round in progress, differently on different nodes, and a round whose proposer the nodes disagree on
+ * can never gather a quorum (found by the simulator: heights stalled for seconds under leader churn).
+ * From round 1 on, every honest node names the same proposer whatever it thinks of the leader.
  */
-export function proposerOf(validators: readonly NodeId[], leader: NodeId | null, round: number): NodeId {
-  if (validators.length === 0) throw new Error('proposerOf: the validator set is empty');
-  const leaderIndex = leader === null ? 0 : Math.max(0, validators.indexOf(leader));
-  return validators[(leaderIndex + round) % validators.length]!;
+export function proposerOf(
+  validators: readonly NodeId[],
+  leader: NodeId | null,
+  round: number,
+  height: number,
+): NodeId {
+  const n = validators.length;
+  if (n === 0) throw new Error('proposerOf: the validator set is empty');
+  if (round === 0) return leader !== null && validators.includes(leader) ? leader : validators[0]!;
+  return validators[(((height - 1 + round) % n) + n) % n]!;
 }

@@ -53,8 +53,9 @@
  *                                      (it should grow with round so a slow network still converges)
  *
  * ── Rules (guards), as Algorithm 1 reads ───────────────────────────────────────────────────────────
- *   isProposer               proposerOf(validators, leader, round): the leader in round 0, then the next
- *                            validators in order (pbft-messages.ts). Proposals from anyone else are ignored.
+ *   isProposer               proposerOf(validators, leader, round, height): the leader in round 0, then
+ *                            the validators in turn by height and round, whatever the leader (a node's
+ *                            view of the leader can lag; pbft-messages.ts). Anyone else's proposal is ignored.
  *   hasBlockToPropose        the valid block (re-proposed with its validRound) or the host's new block
  *   hasProposal              the first proposal from this round's proposer has arrived
  *   isProposalJustified      validRound = -1 (line 22), or a polka for it in validRound < round (line 28)
@@ -66,20 +67,28 @@
  *   hasPolkaForProposal      2f+1 PreVotes for the proposal's hash in this round (line 36): lock, PreCommit
  *   hasPolkaForNil           2f+1 PreVotes for nil (line 44): PreCommit nil
  *   hasQuorumOfPreCommits    2f+1 PreCommits for one block in ANY round of this height (line 49): commit
- *   hasSkipAheadQuorum       f+1 validators sent messages for a later round (line 55): go there
+ *   hasSkipAheadQuorum       f+1 validators sent messages for later rounds (line 55): go to the highest
+ *                            round that f+1 of them reached, so at least one honest node is there
+ *   hasQuorumOfAnyPreCommits 2f+1 precommits of any kind in this round (line 47): arm the precommit
+ *                            timer; only its timeout ends the round
  *   isHeightUnderway         leave idle: a proposal from this round's proposer, or f+1 validators active
  *   isTimeoutForCurrentRound a timer event for this (height, round)
- *   Deviation from Algorithm 1: the prevote and precommit timers start when the step is entered, not
- *   after 2f+1 votes of any kind — there is no gossip layer re-sending lost votes, so a node must never
- *   wait without a timer. With no work (idle) no timer runs at all.
+ *   Timers: the propose timer starts with the round; the precommit timer, as in Algorithm 1, only once
+ *   2f+1 validators precommitted in the round (line 47), so a node can never run rounds ahead of the
+ *   others on its own — it waits for them (the simulator found nodes alone rounds ahead of a quorum
+ *   that could then never meet). The host must make a waiting node hear the others eventually: the
+ *   replica re-sends its current round's messages and relays older rounds' votes to nodes behind it.
+ *   One deviation: the prevote timer starts when the prevote step is entered, not after 2f+1 prevotes
+ *   (it only leads to a nil precommit, so waiting buys nothing). With no work (idle) no timer runs.
  *
- * Equivocating voters count once (their first vote; see quorum.ts). Early messages (later round or
- * height) are buffered per sender, bounded, and replayed (pbft-log.ts).
+ * An equivocating voter counts for each choice it signed and is reported (quorum.ts). Early messages
+ * (later round or height) are buffered per sender, bounded, and replayed (pbft-log.ts).
  */
 import { and, assign, emit, enqueueActions, setup } from 'xstate';
 import type { Block } from '../domain/block.ts';
 import type { CommitCertificate } from '../domain/commit-certificate.ts';
 import type { NodeId } from '../domain/identity.ts';
+import { quorumSize } from '../domain/quorum.ts';
 import type { UnsignedVote, Vote, VoteType } from '../domain/vote.ts';
 import {
   activeValidators,
@@ -99,7 +108,13 @@ import {
 } from './pbft-log.ts';
 import type { Proposal, SignedProposal } from './pbft-messages.ts';
 import { proposerOf } from './pbft-messages.ts';
-import { type Choice, hasOneHonestVoter, voteResult } from './quorum.ts';
+import {
+  type Choice,
+  hasOneHonestVoter,
+  hasQuorumOfAnyVotes,
+  type QuorumRule,
+  voteResult,
+} from './quorum.ts';
 
 export { describeRound } from './pbft-log.ts';
 export type { Proposal, SignedProposal } from './pbft-messages.ts';
@@ -130,8 +145,20 @@ export interface PbftInput {
   leader?: NodeId | null;
   /** The record persisted before a restart; used only if it is for `height`. */
   restored?: PbftRecord | null;
+  /**
+   * Bodies of the restored record's locked and valid blocks, when the host kept them. The record
+   * holds only their hashes; without the body a restarted proposer cannot re-propose the block it is
+   * locked on, and if f+1 honest nodes are locked on it and restarted, no other block can win either.
+   */
+  restoredBlocks?: readonly Block[];
   /** Early messages kept per sender (default 64). */
   maxBufferedPerSender?: number;
+  /**
+   * Matching votes that decide, per validator count. Default quorumSize: 2f+1, the protocol's rule.
+   * An explicit hook for the simulator's buggy-variant tests (the original's ⌊n/3⌋+1), never set by
+   * the node.
+   */
+  quorum?: QuorumRule;
 }
 
 export interface PbftContext {
@@ -144,7 +171,7 @@ export interface PbftContext {
   lastSigned: SignedStep;
   lockedRound: number;
   lockedBlockHash: string | null;
-  /** The locked block's body, when this node has it (not after a restart: only the hash is persisted). */
+  /** The locked block's body, when this node has it (after a restart: if the host kept it, restoredBlocks). */
   lockedBlock: Block | null;
   validRound: number;
   validBlockHash: string | null;
@@ -152,8 +179,12 @@ export interface PbftContext {
   /** The host's block for this round (BLOCK_READY). */
   readyBlock: Block | null;
   requestedBlock: boolean;
+  /** The precommit timer of this round is armed (after 2f+1 precommits of any kind). */
+  precommitTimerArmed: boolean;
   log: HeightLog;
   maxBufferedPerSender: number;
+  /** Matching votes that decide, per validator count (quorumSize unless a test says otherwise). */
+  quorum: QuorumRule;
   /** Highest height already reported with pbft.peersAhead. */
   reportedPeersAhead: number;
 }
@@ -203,13 +234,13 @@ function hearingOf(context: PbftContext, round = context.round): Hearing {
   return {
     networkId: context.networkId,
     round,
-    proposerOf: (r) => proposerOf(context.validators, context.leader, r),
+    proposerOf: (r) => proposerOf(context.validators, context.leader, r, context.height),
     limit: context.maxBufferedPerSender,
   };
 }
 
 export function proposerOfRound(context: PbftContext): NodeId {
-  return proposerOf(context.validators, context.leader, context.round);
+  return proposerOf(context.validators, context.leader, context.round, context.height);
 }
 
 export function currentProposal(context: PbftContext): SignedProposal | null {
@@ -238,6 +269,7 @@ function enterRound(context: PbftContext, round: number): Partial<PbftContext> {
     lastSigned: 'none',
     readyBlock: null,
     requestedBlock: false,
+    precommitTimerArmed: false,
     log: replayBuffered(context.log, hearingOf(context, round)),
   };
 }
@@ -255,6 +287,9 @@ function unsignedVote(context: PbftContext, type: VoteType, blockHash: string | 
 
 function initialContext(input: PbftInput): PbftContext {
   const restored = input.restored?.height === input.height ? input.restored : null;
+  const quorum = input.quorum ?? quorumSize;
+  const body = (hash: string | null | undefined): Block | null =>
+    (hash && input.restoredBlocks?.find((b) => b.seal === hash && b.height === input.height)) || null;
   return {
     self: input.self,
     networkId: input.networkId,
@@ -265,14 +300,16 @@ function initialContext(input: PbftInput): PbftContext {
     lastSigned: restored?.lastSigned ?? 'none',
     lockedRound: restored?.lockedRound ?? -1,
     lockedBlockHash: restored?.lockedBlockHash ?? null,
-    lockedBlock: null,
+    lockedBlock: body(restored?.lockedBlockHash),
     validRound: restored?.validRound ?? -1,
     validBlockHash: restored?.validBlockHash ?? null,
-    validBlock: null,
+    validBlock: body(restored?.validBlockHash),
     readyBlock: null,
     requestedBlock: false,
-    log: emptyHeightLog(input.height, input.validators),
+    precommitTimerArmed: false,
+    log: emptyHeightLog(input.height, input.validators, quorum(input.validators.length)),
     maxBufferedPerSender: input.maxBufferedPerSender ?? 64,
+    quorum,
     reportedPeersAhead: input.height,
   };
 }
@@ -337,6 +374,9 @@ export const pbftRoundMachine = setup({
       ),
     hasQuorumOfPreCommits: ({ context }) => decision(context.log) !== undefined,
     hasSkipAheadQuorum: ({ context }) => laterRoundWithOneHonest(context.log, context.round) !== undefined,
+    hasQuorumOfAnyPreCommits: ({ context }) =>
+      hasQuorumOfAnyVotes(roundLog(context.log, context.round).precommits),
+    hasNotArmedPrecommitTimer: ({ context }) => !context.precommitTimerArmed,
     isHeightUnderway: ({ context }) =>
       currentProposal(context) !== null ||
       hasOneHonestVoter(activeValidators(context.log), context.validators.length),
@@ -391,7 +431,14 @@ export const pbftRoundMachine = setup({
         validBlock: null,
         readyBlock: null,
         requestedBlock: false,
-        log: moveToHeight(context.log, event.height, validators, hearingOf(next, 0)),
+        precommitTimerArmed: false,
+        log: moveToHeight(
+          context.log,
+          event.height,
+          validators,
+          hearingOf(next, 0),
+          context.quorum(validators.length),
+        ),
         reportedPeersAhead: Math.max(context.reportedPeersAhead, event.height),
       };
     }),
@@ -491,12 +538,10 @@ export const pbftRoundMachine = setup({
       height: context.height,
       round: context.round,
     })),
-    armPrecommitTimer: emit(({ context }) => ({
-      type: 'timer.arm' as const,
-      timer: 'precommit' as const,
-      height: context.height,
-      round: context.round,
-    })),
+    armPrecommitTimer: enqueueActions(({ context, enqueue }) => {
+      enqueue.assign({ precommitTimerArmed: true });
+      enqueue.emit({ type: 'timer.arm', timer: 'precommit', height: context.height, round: context.round });
+    }),
     commitBlock: emit(({ context }) => {
       const decided = decision(context.log);
       if (decided === undefined) throw new Error('commitBlock without a decision: guard order is wrong');
@@ -570,6 +615,11 @@ export const pbftRoundMachine = setup({
       always: [
         { guard: 'hasQuorumOfPreCommits', target: 'committed' },
         { guard: 'hasSkipAheadQuorum', target: '.propose', reenter: true, actions: 'skipToLaterRound' },
+        // Line 47: the round may end only once 2f+1 validators precommitted in it, whatever for.
+        {
+          guard: and(['hasQuorumOfAnyPreCommits', 'hasNotArmedPrecommitTimer']),
+          actions: 'armPrecommitTimer',
+        },
       ],
       states: {
         propose: {
@@ -625,7 +675,6 @@ export const pbftRoundMachine = setup({
           ],
         },
         precommit: {
-          entry: 'armPrecommitTimer',
           always: {
             // Line 36 once already precommitted: a polka seen late still makes the block the valid one.
             guard: and(['hasProposal', 'hasPolkaForProposal', 'isNotYetValidBlock', 'isValidProposal']),

@@ -153,6 +153,15 @@ describe('tx pool: members forward to the leader', () => {
     expect(poolSize(host.pool())).toBe(1);
   });
 
+  it('a member never forwards a tx back to the leader it came from (no echo)', () => {
+    const host = startBatcher({ leader: OTHER });
+    const [fromLeader, fromPeer] = fixture.txs(2) as [Transaction, Transaction];
+    host.submit(fromLeader, OTHER);
+    host.submit(fromPeer, THIRD);
+    expect(host.emitted('tx.forward')).toEqual([{ type: 'tx.forward', to: OTHER, txs: [fromPeer] }]);
+    expect(poolSize(host.pool())).toBe(2);
+  });
+
   it('a node without a leader keeps txs and forwards all of them once a leader is known', () => {
     const host = startBatcher({ leader: null });
     const txs = fixture.txs(2);

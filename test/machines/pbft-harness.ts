@@ -58,6 +58,7 @@ export interface NodeOptions {
   height?: number;
   leader?: NodeId | null;
   restored?: PbftRecord | null;
+  restoredBlocks?: readonly Block[];
   maxBufferedPerSender?: number;
   /** The host's verdict on a proposed block; by default a block of the right height is valid. */
   isValidBlock?: (block: Block, height: number) => boolean;
@@ -84,6 +85,7 @@ export function driveNode(options: NodeOptions): DrivenNode {
       height: options.height ?? 1,
       leader: options.leader ?? null,
       restored: options.restored ?? null,
+      restoredBlocks: options.restoredBlocks,
       maxBufferedPerSender: options.maxBufferedPerSender,
     },
   });

@@ -14,7 +14,8 @@ import {
 
 const [N1, N2, N3, N4] = ['n1', 'n2', 'n3', 'n4'] as const;
 const FOUR = [N1, N2, N3, N4];
-// With n1 the leader, the proposers are r0 n1, r1 n2, r2 n3, r3 n4, r4 n1…
+const SEVEN = ['n1', 'n2', 'n3', 'n4', 'n5', 'n6', 'n7'];
+// At height 1 the proposers are r0 the leader (n1), then r1 n2, r2 n3, r3 n4, r4 n1… whoever leads.
 const B = blockAt(1, N1, 'B');
 const C = blockAt(1, N2, 'C');
 
@@ -321,15 +322,37 @@ describe('pbft: rounds and timeouts', () => {
     ]);
   });
 
-  it('each step arms its own timer for this (height, round)', () => {
+  it('each step arms its own timer for this (height, round); the precommit timer waits for 2f+1 precommits', () => {
     const n = node(N2);
     n.send({ type: 'TXS_WAITING' });
-    timeOutRound(n, 0);
+    n.send({ type: 'PROPOSE_TIMEOUT', height: 1, round: 0 });
+    n.send({ type: 'PREVOTE_TIMEOUT', height: 1, round: 0 });
+    precommits(n, [N1, N3, N4], 0, null);
+    n.send({ type: 'PRECOMMIT_TIMEOUT', height: 1, round: 0 });
     expect(ofType(n.take(), 'timer.arm').map((t) => `${t.timer} r${t.round}`)).toEqual([
       'propose r0',
       'prevote r0',
       'precommit r0',
       'propose r1',
+    ]);
+  });
+
+  it('a node alone in a round stays there: no precommit timer before 2f+1 precommits (line 47)', () => {
+    // Regression (found by the simulator): the precommit timer used to start on entering the step, so
+    // a node cut off from the others ran rounds ahead on its own timeouts, and once the network healed
+    // the others, a round behind, could not form a quorum with it for seconds.
+    const n = node(N2);
+    n.send({ type: 'TXS_WAITING' });
+    n.send({ type: 'PROPOSE_TIMEOUT', height: 1, round: 0 });
+    n.send({ type: 'PREVOTE_TIMEOUT', height: 1, round: 0 });
+    precommits(n, [N1], 0, null);
+    expect(ofType(n.take(), 'timer.arm').map((t) => t.timer)).toEqual(['propose', 'prevote']);
+    expect(n.state()).toEqual({ round: 'precommit' });
+    precommits(n, [N3], 0, null);
+    expect(n.take()).toEqual([]);
+    precommits(n, [N4], 0, 'some-block'); // 2f+1 precommits, whatever they are for
+    expect(ofType(n.take(), 'timer.arm')).toEqual([
+      { type: 'timer.arm', timer: 'precommit', height: 1, round: 0 },
     ]);
   });
 
@@ -342,6 +365,23 @@ describe('pbft: rounds and timeouts', () => {
     n.send({ type: 'PREVOTE_TIMEOUT', height: 1, round: 0 }); // not in the prevote step: nothing to do
     expect(n.state()).toEqual({ round: 'propose' });
     expect(n.take()).toEqual([]);
+  });
+
+  it('from round 1 on every node names the same proposer, whichever leader it follows', () => {
+    // Regression (found by the simulator): later rounds used to rotate from each node's own view of the
+    // leader, so nodes that learned of a new leader at different times disagreed on a round's proposer.
+    const a = node(N3, { leader: N1 });
+    const b = node(N4, { leader: N3 });
+    for (const n of [a, b]) {
+      n.send({ type: 'TXS_WAITING' });
+      timeOutRound(n, 0);
+    }
+    const proposers = (n: DrivenNode) => ofType(n.take(), 'pbft.roundStarted').map((e) => e.proposer);
+    expect(proposers(a)).toEqual([N1, N2]);
+    expect(proposers(b)).toEqual([N3, N2]);
+    b.send({ type: 'LEADER_CHANGED', leader: N4, term: 3 }); // mid-round: round 1 keeps its proposer
+    b.send({ type: 'PROPOSAL', proposal: proposal(N2, C, 1) });
+    expect(sent(b.take())).toEqual([`prevote r1 ${C.seal}`]);
   });
 
   it('n rounds in a row visit every validator as proposer', () => {
@@ -437,6 +477,18 @@ describe('pbft: early messages', () => {
     expect(sent(n.take())).toEqual([`prevote r0 ${next.seal}`]);
   });
 
+  it('f+1 validators at different later rounds take a node to the highest round f+1 of them reached', () => {
+    const n = driveNode({ self: 'n1', validators: SEVEN, leader: 'n1' }); // f = 2: f+1 = 3
+    n.send({ type: 'TXS_WAITING' });
+    prevotes(n, ['n2'], 5, null);
+    prevotes(n, ['n3'], 1, null);
+    expect(n.context().round).toBe(0); // two validators could both be Byzantine
+    prevotes(n, ['n4'], 2, null);
+    expect(n.context().round).toBe(1); // n2, n3 and n4 are all at round 1 or later
+    prevotes(n, ['n5'], 3, null);
+    expect(n.context().round).toBe(2); // n2, n4 and n5 are at round 2 or later: one is honest
+  });
+
   it('f+1 later-round messages make a node skip ahead', () => {
     const n = node(N4);
     n.send({ type: 'TXS_WAITING' });
@@ -514,6 +566,32 @@ describe('pbft: restart from the persisted record', () => {
     expect(n.state()).toBe('idle');
     n.send({ type: 'PROPOSAL', proposal: proposal(N2, C, 1) });
     expect(sent(n.take())).toEqual(['prevote r1 nil']);
+  });
+
+  it('a restarted proposer locked on a block re-proposes it when the host kept the body', () => {
+    // Regression: only the locked block's hash was restored, so a restarted proposer proposed a fresh
+    // block that every node locked on B refuses; with f+1 such nodes the height could never decide.
+    const restored = {
+      height: 1,
+      round: 1,
+      lastSigned: 'none' as const,
+      lockedRound: 0,
+      lockedBlockHash: B.seal,
+      validRound: 0,
+      validBlockHash: B.seal,
+    };
+    const kept = node(N2, { restored, restoredBlocks: [B] });
+    kept.send({ type: 'TXS_WAITING' });
+    expect(ofType(kept.take(), 'pbft.broadcastProposal')[0]?.proposal).toMatchObject({
+      round: 1,
+      block: B,
+      validRound: 0,
+    });
+    const forgotten = node(N2, { restored, restoredBlocks: [C] }); // not the locked block: ignored
+    forgotten.send({ type: 'TXS_WAITING' });
+    expect(ofType(forgotten.take(), 'pbft.requestBlock')).toEqual([
+      { type: 'pbft.requestBlock', height: 1, round: 1 },
+    ]);
   });
 
   it('a record for another height is not applied', () => {

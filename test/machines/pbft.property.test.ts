@@ -98,7 +98,7 @@ class Cluster {
     if (at === null) return;
     const { height, round } = at;
     const key = `${height}/${round}`;
-    if (proposerOf(IDS, null, round) === BYZANTINE && !this.byzantineSeen.has(`propose ${key}`)) {
+    if (proposerOf(IDS, null, round, height) === BYZANTINE && !this.byzantineSeen.has(`propose ${key}`)) {
       this.byzantineSeen.add(`propose ${key}`);
       const [x, y] = [this.block(height, round, BYZANTINE, 'x'), this.block(height, round, BYZANTINE, 'y')];
       for (const [to, b] of [

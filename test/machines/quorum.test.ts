@@ -3,10 +3,12 @@ import { quorumSize } from '../../domain/quorum.ts';
 import {
   addVote,
   type Choice,
+  choicesOf,
   countFor,
   describeTally,
   emptyTally,
   hasQuorumOfAnyVotes,
+  MAX_CHOICES_PER_VOTER,
   type VoteTally,
   voteResult,
   winningChoice,
@@ -52,15 +54,38 @@ describe('VoteTally (machines/quorum.ts)', () => {
     expect(voteResult(tallyOf(FOUR, 'n1:A n1:A n1:A n2:A'), A)).toBe('pending');
   });
 
-  it('an equivocating signer counts once, for its first choice, and is recorded', () => {
+  it('an equivocating signer is recorded and counts for each choice it signed', () => {
     const first = addVote(emptyTally(FOUR), 'n1', A);
     const second = addVote(first.tally, 'n1', B);
     expect(second.outcome).toBe('equivocation');
     expect(second.tally.equivocators).toEqual(['n1']);
     expect(countFor(second.tally, A)).toBe(1);
-    expect(countFor(second.tally, B)).toBe(0);
-    // n1 cannot complete a quorum for B with its second vote
-    expect(voteResult(tallyOf(FOUR, 'n1:A n2:B n3:B n1:B'), B)).toBe('pending');
+    expect(countFor(second.tally, B)).toBe(1);
+    expect(addVote(second.tally, 'n1', B).outcome).toBe('duplicate');
+    // The tally is the set of signed votes: the same votes in any order give the same result.
+    expect(voteResult(tallyOf(FOUR, 'n1:A n2:B n3:B n1:B'), B)).toBe('won');
+    expect(voteResult(tallyOf(FOUR, 'n1:B n2:B n3:B n1:A'), B)).toBe('won');
+  });
+
+  it('with at most f equivocators two choices never both win (two quorums share an honest voter)', () => {
+    for (const n of [4, 7, 10]) {
+      const validators = Array.from({ length: n }, (_, i) => `n${i + 1}`);
+      const f = Math.floor((n - 1) / 3);
+      let tally = emptyTally(validators);
+      // f equivocators vote both ways; the honest split as evenly as they can
+      for (const v of validators.slice(0, f)) tally = addVote(addVote(tally, v, A).tally, v, B).tally;
+      validators.slice(f).forEach((v, i) => {
+        tally = addVote(tally, v, i % 2 === 0 ? A : B).tally;
+      });
+      const winners = [A, B].filter((c) => voteResult(tally, c) === 'won');
+      expect(winners.length, `n=${n}`).toBeLessThanOrEqual(1);
+    }
+  });
+
+  it('one voter adds at most MAX_CHOICES_PER_VOTER choices: a flood of votes cannot grow a ballot', () => {
+    let tally = emptyTally(FOUR);
+    for (let i = 0; i < 20; i++) tally = addVote(tally, 'n1', `hash${i}`).tally;
+    expect(choicesOf(tally, 'n1')).toHaveLength(MAX_CHOICES_PER_VOTER);
   });
 
   it('votes from outside the validator set do not count', () => {
@@ -110,7 +135,7 @@ describe('VoteTally (machines/quorum.ts)', () => {
         'n2       aaaaaaaa',
         'n3       nil !',
         'n4       ?',
-        'aaaaaaaa xx_?  2/3 pending',
+        'aaaaaaaa xxx?  3/3 won',
         'nil      __x?  1/3 lost',
       ].join('\n'),
     );
