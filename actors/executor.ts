@@ -3,6 +3,7 @@ import { DEFAULT_IVM_LIMITS, type IvmLimits } from '../adapters/icode/limits.ts'
 import { MemoryState } from '../adapters/icode/memory-state.ts';
 import type { StateView } from '../adapters/icode/runtime.ts';
 import { StateAccess, StateAccessError } from '../adapters/icode/state-access.ts';
+import type { StateWrite as StoreWrite } from '../adapters/store/block-batch.ts';
 import type { Block } from '../domain/block.ts';
 import type { Canonical } from '../domain/canonical.ts';
 import { canonicalJson } from '../domain/canonical.ts';
@@ -12,15 +13,18 @@ import type { Transaction } from '../domain/transaction.ts';
 
 // The seam between the ledger and the IVM. The node's ledger runs every committed block's txs
 // through an Executor, in block order, and stores what it returns with the block (receipts, state
-// writes) in the same atomic batch; the root it returns is what the next block must carry
-// (domain/icode-state-root.ts).
+// writes, deployments) in the same atomic batch; the root it returns is what the next block must
+// carry (domain/icode-state-root.ts).
 //
-// The Ledger the replica uses is synchronous (the replica proposes the next block in the same step
-// that committed the last one, and needs its stateRoot then), so executeBlock is synchronous and its
-// state lives in memory. The default executor, KvExecutor, runs the built-in `kv` iCode (SPEC §6:
-// put, get, del) natively, so a network is usable before anyone deploys code; deploy, undeploy and
-// invokes of other iCodes get an error receipt until the IVM (adapters/icode, QuickJS) is hooked in
-// behind this same interface.
+// executeBlock may answer at once or later: the node's executor (icode-executor.ts) runs the txs in
+// the QuickJS or Docker runtime, which is asynchronous. The ledger then reports the next state root
+// as not yet known until the outcome is in (node-ledger.ts), and the replica waits for it before it
+// builds or checks the next block. An executor runs blocks one at a time, in the order it is given
+// them; committed state is what the blocks before have written, so a query never sees half a block.
+//
+// KvExecutor below is the smallest executor: the built-in `kv` iCode natively and synchronously,
+// without the IVM (deploy, undeploy and other iCodes get an error receipt). The node runs IvmExecutor;
+// KvExecutor stays for tests of the ledger that need no runtime.
 
 export interface BlockOutcome {
   /** One per tx, in block order. */
@@ -29,7 +33,18 @@ export interface BlockOutcome {
   writes: BlockWrite[];
   /** The state root after this block: what block height+1 carries in its header. */
   stateRoot: string;
+  /**
+   * Records the store keeps with the block beside iCode state, outside the state root (the installed
+   * iCodes: icode-executor.ts), written in the same atomic batch.
+   */
+  records?: StoreWrite[];
+  /** iCodes the block installed or removed: icode.created / icode.deleted once the block is durable. */
+  icodes?: IcodeChange[];
 }
+
+export type IcodeChange =
+  | { type: 'created'; id: string; gitUrl: string; commit: string; txId: string }
+  | { type: 'deleted'; id: string; txId: string };
 
 export interface QueryOutcome {
   status: 'ok' | 'error';
@@ -43,9 +58,9 @@ export interface Executor {
    * Runs the txs of the next committed block against committed state, makes its writes the committed
    * state, and returns its outcome. Deterministic: every node gets the same outcome for the same block.
    */
-  executeBlock(block: Block): BlockOutcome;
+  executeBlock(block: Block): BlockOutcome | Promise<BlockOutcome>;
   /** A read-only call against committed state (POST /icodes/:id/query). */
-  query(icodeId: string, fn: string, args: readonly Canonical[]): QueryOutcome;
+  query(icodeId: string, fn: string, args: readonly Canonical[]): QueryOutcome | Promise<QueryOutcome>;
 }
 
 const EMPTY: StateView = { get: () => null, range: () => [] };

@@ -10,15 +10,15 @@ import { ChainStore } from '../adapters/store/chain-store.ts';
 import { HOME_FILES } from '../config/home-layout.ts';
 import { loadConfig } from '../config/load-config.ts';
 import type { Config } from '../config/schema.ts';
-import type { Canonical } from '../domain/canonical.ts';
 import { genesisCodec } from '../domain/codec.ts';
 import { ValidationError } from '../domain/errors.ts';
 import { type GenesisFile, genesisBlock } from '../domain/genesis.ts';
-import { BUILTIN_KV_ID } from '../domain/icode.ts';
 import { identityFromPrivatePem, KeyRing, signerOf } from '../domain/identity.ts';
 import { DEFAULT_LIMITS, type ValidationLimits } from '../domain/validation.ts';
 import { CachingVerifier } from './caching-verifier.ts';
-import { KvExecutor } from './executor.ts';
+import { IvmExecutor } from './icode-executor.ts';
+import { openIcodeRuntime } from './icode-runtime.ts';
+import { loadIcodeState } from './icode-state-loader.ts';
 import { recordsFrom } from './node-host.ts';
 import { NodeLedger } from './node-ledger.ts';
 import type { CoreParts, NodeBase, NodeRole } from './node-parts.ts';
@@ -29,7 +29,8 @@ import { WriteQueue } from './write-queue.ts';
 // Opening a node, step by step, each failure one sentence that names what is wrong: the config
 // (HOME/config.yaml, ITCHAIN_* overrides), the node key, the genesis file (strictly decoded; its
 // seal must be the one in the store), the credentials (their CA must be the one pinned in genesis),
-// the chain store and its genesis, the ledger with its state, the replica's records, the bus.
+// the chain store and its genesis, the iCode runtime with the committed iCode state and the installed
+// iCodes (icode-state-loader.ts), the ledger over both, the replica's records, the bus.
 
 export function nodeConfig(home: string, env: NodeJS.ProcessEnv = process.env): Config {
   return loadConfig(join(home, HOME_FILES.config), env);
@@ -181,11 +182,12 @@ export async function openCore(base: NodeBase, options: CoreOptions): Promise<Co
         : String(error);
     throw new Error(`cannot open the chain store ${config.storage.path}: ${cause}`);
   }
+  const runtime = openIcodeRuntime(config.ivm, logger.child({ component: 'ivm' }));
   try {
     await store.initGenesis(genesis);
-    const entries: [string, Canonical][] = [];
-    for await (const entry of store.stateEntries(BUILTIN_KV_ID)) entries.push(entry);
-    const executor = KvExecutor.fromEntries(entries);
+    // ── membership: the boot line for the membership key ring goes here (actors/membership-loader.ts),
+    //    before the ledger and the replica verify anything against the keys. ──
+    const executor = new IvmExecutor(runtime, await loadIcodeState(store));
     const writes = new WriteQueue(options.onFatal, (error) =>
       logger.error({ err: (error as Error).message }, 'an effect after a durable write failed'),
     );
@@ -214,6 +216,7 @@ export async function openCore(base: NodeBase, options: CoreOptions): Promise<Co
       inspect: options.inspect,
     };
   } catch (error) {
+    await runtime.close().catch(() => {});
     await store.close();
     throw error;
   }

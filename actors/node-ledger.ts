@@ -5,16 +5,23 @@ import type { Canonical } from '../domain/canonical.ts';
 import type { CommitCertificate } from '../domain/commit-certificate.ts';
 import type { Receipt } from '../domain/icode.ts';
 import type { CertifiedBlock } from '../machines/block-pool.ts';
-import type { Executor } from './executor.ts';
+import type { BlockOutcome, Executor, IcodeChange } from './executor.ts';
 import type { Ledger } from './replica/ledger.ts';
 import type { WriteQueue } from './write-queue.ts';
 
 // The replica's Ledger (actors/replica/ledger.ts) over the LevelDB chain store. The replica needs it
-// synchronous; the store is asynchronous. So the committed head lives in memory — height, last block,
-// the state root, the txs of blocks not yet on disk, the last blocks for peers that sync — and
-// append() runs the block's txs through the Executor at once (so nextStateRoot() is ready in the same
-// step), then queues the block, its receipts and its state writes as ONE atomic store batch on the
-// node's write queue. Messages the replica sends after an append wait behind that write (write-queue.ts).
+// synchronous; the store and the IVM are asynchronous. So the committed head lives in memory —
+// height, last block, the state root, the txs of blocks not yet on disk, the last blocks for peers
+// that sync — and append() takes the block at once, starts its txs in the Executor, and queues the
+// block, its receipts, its state writes and its deployment records as ONE atomic store batch on the
+// node's write queue; that write waits for the execution, and messages the replica sends after an
+// append wait behind that write (write-queue.ts).
+//
+// The state root after a block is known only once its txs have run: until then nextStateRoot() is
+// null and whenReady() resolves when it is known. The replica holds back what needs the root (the
+// next height, the next synced block) meanwhile; everything else — votes, heartbeats, sync answers,
+// client txs — goes on. An executor that answers synchronously (KvExecutor) makes the root known in
+// the same step, as the replica's simulator ledger does.
 //
 // range() for peers that sync: the last RECENT_BLOCKS blocks are always in memory; older ranges are
 // read from the store into a bounded cache by loadRange(), which the consensus component awaits
@@ -33,13 +40,23 @@ const BLOCKS_AT_OPEN = 64;
 const CACHED_BLOCKS = 2_048;
 
 export interface CommittedEntry extends CertifiedBlock {
-  /** Receipts by tx id, as stored with the block. */
+  /** Receipts by tx id, as stored with the block (filled in once the block's txs have run). */
   receipts: Record<string, Receipt>;
+}
+
+/** A block on disk with what its txs did: for the IVM's icode.created / icode.deleted. */
+export interface StoredBlock {
+  block: Block;
+  receipts: readonly Receipt[];
+  icodes: readonly IcodeChange[];
 }
 
 export class NodeLedger implements Ledger {
   private lastBlock: Block;
-  private root: string;
+  /** The state root after lastBlock; null while its txs run. */
+  private root: string | null;
+  private readonly readyWaiters: (() => void)[] = [];
+  private readonly storedListeners: ((stored: StoredBlock) => void)[] = [];
   /** The last blocks appended or loaded at open, oldest first, with their receipts when known. */
   private readonly recent: CommittedEntry[] = [];
   /** Older blocks read from the store for peers that sync, by height (insertion order = age). */
@@ -90,28 +107,57 @@ export class NodeLedger implements Ledger {
     if (block.height !== this.lastBlock.height + 1) {
       throw new Error(`append: block ${block.height} does not follow ${this.lastBlock.height}`);
     }
-    const outcome = this.executor.executeBlock(block);
-    const receipts: Record<string, Receipt> = {};
-    for (const receipt of outcome.receipts) receipts[receipt.txId] = receipt;
-    const stateWrites: StateWrite[] = outcome.writes.map(({ icodeId, key, value }) => ({
-      icodeId,
-      key,
-      value: value === null ? null : (JSON.parse(value) as Canonical),
-    }));
-    stateWrites.push({ ...STATE_ROOT_RECORD, value: outcome.stateRoot });
-
+    const entry: CommittedEntry = { block, cert, receipts: {} };
     this.lastBlock = block;
-    this.root = outcome.stateRoot;
-    this.recent.push({ block, cert, receipts });
+    this.recent.push(entry);
     if (this.recent.length > RECENT_BLOCKS) this.recent.shift();
     for (const tx of block.txs) this.unstoredTxs.add(tx.id);
 
-    const storeReceipts: Record<string, Canonical> = {};
-    for (const receipt of outcome.receipts) storeReceipts[receipt.txId] = receiptRecord(receipt);
+    const executed = this.executor.executeBlock(block);
+    let outcome: BlockOutcome | Promise<BlockOutcome>;
+    if (executed instanceof Promise) {
+      this.root = null;
+      outcome = executed.then((done) => {
+        this.settle(entry, done);
+        return done;
+      });
+      // A failed execution fails the write below, which stops the node; nothing else waits on it.
+      outcome.catch(() => {});
+    } else {
+      this.settle(entry, executed);
+      outcome = executed;
+    }
     this.writes.write(async () => {
-      await this.store.append(block, cert, { receipts: storeReceipts, stateWrites });
+      const done = await outcome;
+      await this.store.append(block, cert, storeExtras(done));
       for (const tx of block.txs) this.unstoredTxs.delete(tx.id);
     });
+    this.writes.afterDurable(() => {
+      if (this.storedListeners.length === 0) return;
+      void Promise.resolve(outcome).then((done) => {
+        const stored: StoredBlock = { block, receipts: done.receipts, icodes: done.icodes ?? [] };
+        for (const listener of this.storedListeners) listener(stored);
+      });
+    });
+  }
+
+  /** Called once each appended block (in order) is on disk with its outcome. */
+  onStored(listener: (stored: StoredBlock) => void): void {
+    this.storedListeners.push(listener);
+  }
+
+  /** Resolves once nextStateRoot() is known (at once when it is). */
+  whenReady(): Promise<void> {
+    if (this.root !== null) return Promise.resolve();
+    return new Promise((resolve) => this.readyWaiters.push(resolve));
+  }
+
+  private settle(entry: CommittedEntry, outcome: BlockOutcome): void {
+    for (const receipt of outcome.receipts) entry.receipts[receipt.txId] = receipt;
+    // Blocks run in append order; the root is the one after the last block appended.
+    if (entry.block !== this.lastBlock) return;
+    this.root = outcome.stateRoot;
+    for (const resolve of this.readyWaiters.splice(0)) resolve();
   }
 
   range(from: number, to: number): CertifiedBlock[] {
@@ -129,7 +175,7 @@ export class NodeLedger implements Ledger {
     return this.unstoredTxs.has(id) || this.store.isCommittedTx(id);
   }
 
-  nextStateRoot(): string {
+  nextStateRoot(): string | null {
     return this.root;
   }
 
@@ -177,6 +223,23 @@ export class NodeLedger implements Ledger {
     }
     return out;
   }
+}
+
+/** What the store writes with a block besides the block itself: receipts, state, records, root. */
+function storeExtras(outcome: BlockOutcome): {
+  receipts: Record<string, Canonical>;
+  stateWrites: StateWrite[];
+} {
+  const stateWrites: StateWrite[] = outcome.writes.map(({ icodeId, key, value }) => ({
+    icodeId,
+    key,
+    value: value === null ? null : (JSON.parse(value) as Canonical),
+  }));
+  stateWrites.push(...(outcome.records ?? []));
+  stateWrites.push({ ...STATE_ROOT_RECORD, value: outcome.stateRoot });
+  const receipts: Record<string, Canonical> = {};
+  for (const receipt of outcome.receipts) receipts[receipt.txId] = receiptRecord(receipt);
+  return { receipts, stateWrites };
 }
 
 /** A receipt as the store keeps it: plain JSON, optional fields left out when absent. */

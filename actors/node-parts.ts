@@ -7,7 +7,7 @@ import type { Config } from '../config/schema.ts';
 import type { GenesisFile } from '../domain/genesis.ts';
 import type { NodeId, Signer } from '../domain/identity.ts';
 import type { CachingVerifier } from './caching-verifier.ts';
-import type { KvExecutor } from './executor.ts';
+import type { IvmExecutor } from './icode-executor.ts';
 import type { NodeLedger } from './node-ledger.ts';
 import type { ReplicaConfig } from './replica/config.ts';
 import type { ReplicaInspection } from './replica/replica.ts';
@@ -41,7 +41,8 @@ export interface CoreParts extends NodeBase {
   store: ChainStore;
   writes: WriteQueue;
   ledger: NodeLedger;
-  executor: KvExecutor;
+  /** Runs committed blocks' txs and queries in the iCode runtime (ivm.runtime); closed by the IVM component. */
+  executor: IvmExecutor;
   /** The replica's records as read from the store at start. */
   records: Map<string, unknown>;
   replicaConfig: ReplicaConfig;

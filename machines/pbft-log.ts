@@ -252,6 +252,28 @@ export function activeValidators(log: HeightLog): number {
   return senders.size;
 }
 
+/**
+ * The newest round r with after < r < before in which 2f+1 PreVotes agree on a block (not nil) whose
+ * body this log holds, with that block — a polka this node saw only after it left that round.
+ */
+export function newestPolkaBetween(
+  log: HeightLog,
+  after: number,
+  before: number,
+): { round: number; block: Block } | undefined {
+  const rounds = Object.keys(log.rounds)
+    .map(Number)
+    .filter((r) => r > after && r < before)
+    .sort((a, b) => b - a);
+  for (const round of rounds) {
+    const choice = winningChoice(roundLog(log, round).prevotes);
+    if (typeof choice !== 'string') continue;
+    const block = blockWithHash(log, choice);
+    if (block !== undefined) return { round, block };
+  }
+  return undefined;
+}
+
 /** The first round in which 2f+1 PreCommits agree on a block (not nil), and that block's hash. */
 export function decision(log: HeightLog): { round: number; blockHash: string } | undefined {
   const rounds = Object.keys(log.rounds)

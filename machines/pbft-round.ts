@@ -72,6 +72,12 @@
  *   hasQuorumOfAnyPreCommits 2f+1 precommits of any kind in this round (line 47): arm the precommit
  *                            timer; only its timeout ends the round
  *   isHeightUnderway         leave idle: a proposal from this round's proposer, or f+1 validators active
+ *   hasNewerPolkaFromEarlierRound  a polka for a block this node holds, in a round after validRound but
+ *                            before this one (relayed to it late): it becomes the valid block, which this
+ *                            node re-proposes with that validRound — safe, as every receiver checks the
+ *                            polka itself (isProposalJustified) and its lock; without it a node locked on
+ *                            a block waits for the one proposer that saw the polka in time (found by the
+ *                            simulator: n = 7, two Byzantine proposers in a row, seven rounds)
  *   isTimeoutForCurrentRound a timer event for this (height, round)
  *   Timers: the propose timer starts with the round; the precommit timer, as in Algorithm 1, only once
  *   2f+1 validators precommitted in the round (line 47), so a node can never run rounds ahead of the
@@ -102,6 +108,7 @@ import {
   heightReachedByOneHonest,
   laterRoundWithOneHonest,
   moveToHeight,
+  newestPolkaBetween,
   type PbftMessage,
   replayBuffered,
   roundLog,
@@ -367,6 +374,8 @@ export const pbftRoundMachine = setup({
       return proposal !== null && hasPolka(context, context.round, proposal.block.seal);
     },
     hasPolkaForNil: ({ context }) => hasPolka(context, context.round, null),
+    hasNewerPolkaFromEarlierRound: ({ context }) =>
+      newestPolkaBetween(context.log, context.validRound, context.round) !== undefined,
     isNotYetValidBlock: ({ context }) =>
       !(
         context.validRound === context.round &&
@@ -497,6 +506,12 @@ export const pbftRoundMachine = setup({
         validBlock: block,
       };
     }),
+    /** A polka of an earlier round, newer than the valid block, seen late (relayed): the new valid block. */
+    adoptNewerValidBlock: assign(({ context }) => {
+      const polka = newestPolkaBetween(context.log, context.validRound, context.round);
+      if (polka === undefined) return {};
+      return { validRound: polka.round, validBlockHash: polka.block.seal, validBlock: polka.block };
+    }),
     rememberValidBlock: assign(({ context }) => {
       const block = proposalBlock(context);
       return { validRound: context.round, validBlockHash: block.seal, validBlock: block };
@@ -620,6 +635,8 @@ export const pbftRoundMachine = setup({
           guard: and(['hasQuorumOfAnyPreCommits', 'hasNotArmedPrecommitTimer']),
           actions: 'armPrecommitTimer',
         },
+        // The valid block follows the newest polka this node knows of, even one of an earlier round.
+        { guard: 'hasNewerPolkaFromEarlierRound', actions: 'adoptNewerValidBlock' },
       ],
       states: {
         propose: {

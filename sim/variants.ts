@@ -1,7 +1,8 @@
+import { assign } from 'xstate';
 import type { PeerMessage } from '../actors/replica/messages.ts';
 import type { ReplicaMachines } from '../actors/replica/replica.ts';
 import { electionMachine } from '../machines/election.ts';
-import { pbftRoundMachine } from '../machines/pbft-round.ts';
+import { currentProposal, pbftRoundMachine } from '../machines/pbft-round.ts';
 import { countFor } from '../machines/quorum.ts';
 import type { Wiring } from './replica.ts';
 import { type ItchainWiringOptions, itchainWiring } from './wiring.ts';
@@ -29,11 +30,16 @@ export const BUGGY_VARIANTS: Readonly<Record<VariantName, BuggyVariant>> = {
   'no-locking': {
     name: 'no-locking',
     description:
-      'a node that PreCommitted a block is not locked on it: it prevotes any valid block in a later round, ' +
-      'and no round carries a block over (the original: every round starts afresh)',
+      'a node that PreCommits a block is not locked on it: in a later round it prevotes any valid ' +
+      "proposal (it still remembers the block as its valid block, Tendermint's liveness rule)",
     machines: {
       pbft: pbftRoundMachine.provide({
-        actions: { lockOnBlock: () => {}, rememberValidBlock: () => {} },
+        actions: {
+          lockOnBlock: assign(({ context }) => {
+            const block = currentProposal(context)?.block ?? null;
+            return { validRound: context.round, validBlockHash: block?.seal ?? null, validBlock: block };
+          }),
+        },
         guards: { lockAllowsProposal: () => true },
       }),
     },

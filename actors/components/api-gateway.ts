@@ -1,6 +1,7 @@
 import { type ApiGateway, startApiGateway } from '../../adapters/api/api-gateway.ts';
 import { forwardConsensusEvents } from '../../adapters/live-view/consensus-source.ts';
 import { liveViewRoutes } from '../../adapters/live-view/live-view-routes.ts';
+import { gitIcodeDeployer } from '../icode-deployer.ts';
 import type { NodeBase } from '../node-parts.ts';
 import type { Component } from './component.ts';
 import { type ConsensusActorsCatch, testnetNodes } from './live-view-wiring.ts';
@@ -8,7 +9,8 @@ import { type ConsensusActorsCatch, testnetNodes } from './live-view-wiring.ts';
 // The API gateway component (adapters/api): REST, read model, SSE, metrics. It talks to the rest of
 // the node only through the bus, so it runs in the node's process on the memory bus or alone
 // (`itchain start --only api`) on RabbitMQ. In the node's process it also serves the live view
-// (GET /), fed by the replica's machines.
+// (GET /), fed by the replica's machines. POST /icodes clones and bundles in this process
+// (icode-deployer.ts), so a split API process (`--only api`) can deploy too.
 
 export const API_GATEWAY_ID = 'apiGateway';
 
@@ -35,6 +37,7 @@ export class ApiGatewayComponent implements Component {
       signer,
       bus,
       logger: log,
+      deployer: gitIcodeDeployer(),
       routers: live
         ? [
             liveViewRoutes({

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type {
   CommittedBlock,
@@ -9,15 +10,20 @@ import type {
   TxVerdict,
 } from '../../adapters/api/api-topics.ts';
 import type { Subscription } from '../../adapters/bus/event-bus.ts';
+import type { Block } from '../../domain/block.ts';
 import { txCodec } from '../../domain/codec.ts';
 import type { NodeId } from '../../domain/identity.ts';
+import type { Transaction } from '../../domain/transaction.ts';
 import { InboundQueue } from '../inbound-queue.ts';
+import { Membership } from '../membership.ts';
+import { AdmissionDesk, joinedVia } from '../membership-admission.ts';
 import { NodeHost, type PeerPort, type TimerPort } from '../node-host.ts';
 import type { CoreParts } from '../node-parts.ts';
 import { describePeerMessage, type PeerMessage } from '../replica/messages.ts';
 import { Replica, type ReplicaReport, type ReplicaTimer, type TxOutcome } from '../replica/replica.ts';
 import type { TimerEvent, TimerFired } from '../timer-actor.ts';
 import { type ActorLinks, type Component, errorText } from './component.ts';
+import { TxJournal } from './tx-journal.ts';
 
 // TxPool + Consensus: the replica (actors/replica) on the node's host. It is stepped one call at a
 // time by what arrives — a peer's message (from the gRPC component), a timer (from the timer actor),
@@ -25,6 +31,12 @@ import { type ActorLinks, type Component, errorText } from './component.ts';
 // block.committed (with receipts, once the block is durable), leader.updated / leader.deleted, and
 // status.reported for the API. A peer asking for blocks this node holds only on disk waits until
 // they are read into memory, so the replica's synchronous ledger can answer it.
+//
+// Membership (actors/membership*.ts): each committed block's membership txs are applied here, in the
+// same replica step that stored the block, so an admitted node's txs verify from the next height on.
+// A node that is not a member refuses its clients' txs with the reason; after a join (bus
+// network.joined) it syncs and then asks the peer it joined through to admit it; a member answers such
+// requests by submitting a membership tx.
 
 export type ConsensusEvent = { type: 'peer.message'; from: NodeId; message: PeerMessage } | TimerFired;
 
@@ -64,6 +76,13 @@ export class ConsensusComponent implements Component<ConsensusEvent> {
   private stopped = false;
   private verdicts: TxVerdict[] = [];
   private verdictFlush: NodeJS.Immediate | null = null;
+  /** Txs accepted from this node's clients since the last flush: journaled before their verdicts leave. */
+  private accepted: Transaction[] = [];
+  /** Verdict flushes run one after the other (each waits for its journal write). */
+  private flushing: Promise<void> = Promise.resolve();
+  private journal: TxJournal | null = null;
+  /** Ids in the journal: deleted from it when their block is stored. */
+  private readonly journaled = new Set<string>();
   private statusTimer: NodeJS.Timeout | null = null;
   private lastStatus = '';
   private sync: SyncProgress | null = null;
@@ -71,6 +90,10 @@ export class ConsensusComponent implements Component<ConsensusEvent> {
   private readonly log;
   private readonly inbound: InboundQueue;
   private readonly loopDelay = monitorEventLoopDelay({ resolution: 20 });
+  private readonly membership: Membership;
+  private readonly admissions: AdmissionDesk;
+  /** Heights announced by peers (Committed) above this node's height while it synced: the block pool path. */
+  private readonly announcedWhileSyncing = new Set<number>();
 
   constructor(
     private readonly parts: CoreParts,
@@ -97,21 +120,55 @@ export class ConsensusComponent implements Component<ConsensusEvent> {
       restored: parts.records,
       inspect: parts.inspect,
     });
+    this.membership = membershipOf(parts);
+    this.admissions = new AdmissionDesk({
+      gateway: parts.gateway,
+      membership: this.membership,
+      signer: parts.signer,
+      caCertificate: parts.genesis.caCertificate,
+      certificate: () => readFileSync(parts.config.node.certFile, 'utf8'),
+      logger: this.log.child({ part: 'membership' }),
+      submit: (tx) => {
+        let outcome: TxOutcome = { status: 'rejected', reason: 'the node is stopping' };
+        this.step(() => {
+          outcome = this.replica.submitTx(tx);
+        }, 'submitTx membership');
+        return outcome;
+      },
+      caughtUp: (height) => this.sync === null && this.parts.ledger.height() >= height,
+    });
   }
 
   async start(): Promise<void> {
-    const { topics } = this.parts;
+    const { topics, config } = this.parts;
+    this.journal = await TxJournal.open(TxJournal.pathFor(config.storage.path));
     this.step(() => this.replica.start(), 'start');
+    await this.resubmitJournaled(this.journal);
     this.started = true;
     this.subscriptions.push(
       await topics.on('tx.submitted', ({ tx }) => this.onSubmitted(tx)),
       await topics.on('status.requested', ({ requestId }) => this.publishStatus(requestId)),
+      await topics.on('network.joined', (joined) => {
+        const via = joinedVia(joined);
+        if (via !== null) this.admissions.askAfterSync(via);
+      }),
     );
+    this.admissions.start();
     const { height, term } = this.replica.status();
     this.log.info(
-      { height, term, validators: this.parts.validators.length, restored: this.parts.records.size > 0 },
+      {
+        height,
+        term,
+        validators: this.parts.validators.length,
+        members: this.membership.members().length,
+        member: this.membership.isMember(this.parts.nodeId),
+        restored: this.parts.records.size > 0,
+      },
       'consensus started',
     );
+    if (!this.membership.canAdmit) {
+      this.log.warn({}, 'membership is not loaded at start (node-boot.ts): this node admits no members');
+    }
     this.loopDelay.enable();
     this.statusTimer = setInterval(() => {
       this.publishStatus(undefined);
@@ -140,11 +197,40 @@ export class ConsensusComponent implements Component<ConsensusEvent> {
     if (this.statusTimer) clearInterval(this.statusTimer);
     this.loopDelay.disable();
     this.inbound.stop();
+    this.admissions.stop();
     const { hits, misses } = this.parts.verifier.stats;
     this.log.info({ verified: misses, cacheHits: hits, ...this.replica.status() }, 'consensus stopped');
     this.links.sendTo(TIMERS_ID, { type: 'timer.cancelAll' } satisfies TimerEvent);
     await Promise.all(this.subscriptions.splice(0).map((s) => s.unsubscribe()));
     this.flushVerdicts();
+    await this.flushing;
+    await this.journal?.close();
+  }
+
+  /**
+   * After a restart: the txs this node acknowledged and had not seen committed go back into its pool
+   * (tx-journal.ts); those the stored chain holds already are dropped from the journal.
+   */
+  private async resubmitJournaled(journal: TxJournal): Promise<void> {
+    const committed: string[] = [];
+    let resubmitted = 0;
+    for (const tx of await journal.pending()) {
+      if (this.parts.ledger.hasTx(tx.id)) {
+        committed.push(tx.id);
+        continue;
+      }
+      this.journaled.add(tx.id);
+      this.step(() => {
+        if (this.replica.submitTx(tx).status !== 'rejected') resubmitted++;
+      }, 'submitTx journaled');
+    }
+    await journal.forget(committed);
+    if (resubmitted > 0 || committed.length > 0) {
+      this.log.info(
+        { resubmitted, alreadyCommitted: committed.length },
+        'acknowledged txs from before the restart are back in the pool',
+      );
+    }
   }
 
   status() {
@@ -190,6 +276,13 @@ export class ConsensusComponent implements Component<ConsensusEvent> {
         return;
       }
     }
+    if (
+      message.type === 'Committed' &&
+      this.sync !== null &&
+      message.block.height > this.parts.ledger.height() + 1
+    ) {
+      this.announcedWhileSyncing.add(message.block.height);
+    }
     if (this.log.isLevelEnabled('trace'))
       this.log.trace({ peer: from }, `in: ${describePeerMessage(message)}`);
     this.step(() => this.replica.deliver(from, message), message.type);
@@ -198,12 +291,12 @@ export class ConsensusComponent implements Component<ConsensusEvent> {
   // ── the network out ───────────────────────────────────────────────────────────────────────────────
 
   /**
-   * The replica broadcasts to the other validators; a peer that is not one (a node joining) gets what
-   * is sent to it by name. A broadcast is encoded once for all.
+   * A broadcast goes to every connected peer, encoded once for all: the other validators, and the
+   * members and joining nodes, which follow the rounds (they learn the leader, forward their txs to
+   * it and commit with everyone) without a vote that counts.
    */
   private peerPort(): PeerPort {
-    const { gateway, nodeId, validators } = this.parts;
-    const others = validators.filter((v) => v !== nodeId);
+    const { gateway } = this.parts;
     const trace = this.log.isLevelEnabled('trace');
     return {
       send: (to, message) => {
@@ -212,8 +305,7 @@ export class ConsensusComponent implements Component<ConsensusEvent> {
       },
       broadcast: (message) => {
         if (trace) this.log.trace({}, `out to all: ${describePeerMessage(message)}`);
-        const bytes = Buffer.from(JSON.stringify(message), 'utf8');
-        for (const to of others) gateway.send(to, message.type, bytes);
+        gateway.broadcast(message.type, Buffer.from(JSON.stringify(message), 'utf8'));
       },
     };
   }
@@ -224,11 +316,13 @@ export class ConsensusComponent implements Component<ConsensusEvent> {
     let verdict: TxVerdict;
     try {
       const tx = txCodec.fromValue(value, this.parts.replicaConfig.limits.maxTxBytes);
+      if (!this.membership.isMember(tx.signer)) throw new Error(notMemberReason(tx.signer));
       let outcome: TxOutcome = { status: 'rejected', reason: 'the node is stopping' };
       this.step(() => {
         outcome = this.replica.submitTx(tx);
       }, 'submitTx');
       verdict = verdictOf(tx.id, outcome);
+      if (verdict.status === 'accepted') this.accepted.push(tx);
     } catch (error) {
       const txId = typeof value === 'object' && value !== null && 'id' in value ? String(value.id) : '';
       verdict = { txId, status: 'rejected', code: 'invalid', message: errorText(error) };
@@ -238,13 +332,27 @@ export class ConsensusComponent implements Component<ConsensusEvent> {
     this.verdictFlush ??= setImmediate(() => this.flushVerdicts());
   }
 
+  /** The verdicts go out once the accepted txs are in the journal: an acknowledged tx survives a crash. */
   private flushVerdicts(): void {
     if (this.verdictFlush) clearImmediate(this.verdictFlush);
     this.verdictFlush = null;
     if (this.verdicts.length === 0) return;
     const verdicts = this.verdicts;
+    const accepted = this.accepted;
     this.verdicts = [];
-    this.publish('tx.verdict', { verdicts });
+    this.accepted = [];
+    for (const tx of accepted) this.journaled.add(tx.id);
+    this.flushing = this.flushing.then(async () => {
+      try {
+        await this.journal?.record(accepted);
+      } catch (error) {
+        // Not durable, so not acknowledged: the node stops rather than promise what it cannot keep.
+        this.log.fatal({ err: errorText(error) }, 'cannot journal accepted txs');
+        this.links.fail(error);
+        return;
+      }
+      this.publish('tx.verdict', { verdicts });
+    });
   }
 
   // ── reports ───────────────────────────────────────────────────────────────────────────────────────
@@ -253,6 +361,8 @@ export class ConsensusComponent implements Component<ConsensusEvent> {
     switch (report.type) {
       case 'block.committed': {
         const { block, cert, via } = report;
+        if (block.txs.some((tx) => tx.kind === 'membership')) this.applyMembership(block);
+        this.forgetJournaled(block);
         const receipts: Record<string, CommittedReceipt> = {};
         for (const [txId, r] of Object.entries(this.parts.ledger.recentEntry(block.height)?.receipts ?? {})) {
           receipts[txId] = { status: r.status, gasUsed: r.gasUsed, result: r.result, error: r.error };
@@ -305,7 +415,14 @@ export class ConsensusComponent implements Component<ConsensusEvent> {
         return;
       }
       case 'sync.completed':
-        if (this.sync !== null) this.log.info({ height: report.height }, 'sync completed');
+        if (this.sync !== null) {
+          // announcedToPool: blocks the network committed meanwhile, parked in the block pool.
+          this.log.info(
+            { height: report.height, announcedToPool: this.announcedWhileSyncing.size },
+            'sync completed',
+          );
+        }
+        this.announcedWhileSyncing.clear();
         this.setSync(null);
         return;
       case 'round.started':
@@ -325,6 +442,41 @@ export class ConsensusComponent implements Component<ConsensusEvent> {
           this.log.warn(report.text);
         else this.log.debug(report.text);
         return;
+    }
+  }
+
+  /** A stored block's txs that this node journaled leave the journal once the block is on disk. */
+  private forgetJournaled(block: Block): void {
+    const ids = block.txs.filter((tx) => this.journaled.delete(tx.id)).map((tx) => tx.id);
+    const journal = this.journal;
+    if (ids.length === 0 || journal === null) return;
+    this.parts.writes.afterDurable(() => {
+      journal.forget(ids).catch((error: unknown) => {
+        this.log.warn({ err: errorText(error) }, 'cannot delete committed txs from the journal');
+      });
+    });
+  }
+
+  /** Admissions in a committed block take effect now, before the next block is validated. */
+  private applyMembership(block: Block): void {
+    for (const outcome of this.membership.applyBlock(block)) {
+      switch (outcome.status) {
+        case 'admitted': {
+          const self = outcome.member.nodeId === this.parts.nodeId;
+          this.log.info(
+            { member: outcome.member.nodeId, height: block.height, txId: outcome.txId, self },
+            self ? 'this node is admitted: a member of the network' : 'a node was admitted as a member',
+          );
+          if (self) this.admissions.admitted();
+          break;
+        }
+        case 'already-member':
+          this.log.debug({ member: outcome.nodeId, txId: outcome.txId }, 'membership tx for a member: no-op');
+          break;
+        case 'refused':
+          this.log.warn({ txId: outcome.txId, reason: outcome.reason }, 'membership tx refused: no-op');
+          break;
+      }
     }
   }
 
@@ -369,4 +521,24 @@ export class ConsensusComponent implements Component<ConsensusEvent> {
       this.log.warn({ topic, err: errorText(error) }, 'bus publish failed');
     });
   }
+}
+
+/**
+ * The node's membership as opened at start (node-boot.ts: loadMembership, over the key ring the store
+ * verifies with). A node opened without it knows only the genesis validators and admits nobody.
+ */
+function membershipOf(parts: CoreParts): Membership {
+  if ('membership' in parts && parts.membership instanceof Membership) return parts.membership;
+  return new Membership(
+    null,
+    parts.genesis.caCertificate,
+    parts.genesis.validators.map((v) => v.nodeId),
+  );
+}
+
+function notMemberReason(nodeId: NodeId): string {
+  return (
+    `node ${nodeId} is not a member of the network yet: its txs are refused until a membership tx ` +
+    'admitting it commits (join through a member: POST /peers {"type":"join"} or itchain peer join)'
+  );
 }

@@ -8,6 +8,7 @@ import type {
 import type { Subscription } from '../../adapters/bus/event-bus.ts';
 import { type DialFailureReason, PeerDialError } from '../../adapters/grpc/peer-admission.ts';
 import type { PeerInfo } from '../../adapters/grpc/peer-network.ts';
+import type { JoinedVia } from '../membership-admission.ts';
 import type { CoreParts } from '../node-parts.ts';
 import { decodePeerMessage } from '../peer-message-codec.ts';
 import type { PeerMessage } from '../replica/messages.ts';
@@ -17,8 +18,9 @@ import { CONSENSUS_ID, type ConsensusEvent } from './consensus.ts';
 // The gRPC gateway component: the peer transport (adapters/grpc, mTLS with the genesis CA pinned)
 // on the node's side. A peer's message is decoded strictly (peer-message-codec.ts) and becomes a
 // `peer.message` event for the consensus actor; connections become connection.created / .closed on
-// the bus; peer.requested (API: dial, join, disconnect) is answered with peer.answered; the peer list
-// is the gateway's part of status.reported. Refused peers are logged by the gateway with the reason.
+// the bus; peer.requested (API: dial, join, disconnect) is answered with peer.answered; a finished
+// join becomes network.joined (with the peer it went through, for the admission that follows); the
+// peer list is the gateway's part of status.reported. Refused peers are logged by the gateway with the reason.
 
 export const GRPC_GATEWAY_ID = 'grpcGateway';
 
@@ -73,6 +75,16 @@ export class GrpcGatewayComponent implements Component {
       }),
       gateway.on('connection.closed', (closed) => {
         this.publish('connection.closed', { peerId: closed.nodeId, reason: closed.reason });
+      }),
+      // The consensus component syncs and then asks `via` to admit this node (membership-admission.ts).
+      gateway.on('network.joined', (joined) => {
+        const via: JoinedVia = {
+          peerId: joined.via.nodeId,
+          address: joined.via.address,
+          height: joined.via.height,
+        };
+        const payload = { peers: joined.peers.map((p) => ({ peerId: p.nodeId, address: p.address })), via };
+        this.publish('network.joined', payload);
       }),
     );
     this.subscriptions.push(

@@ -266,6 +266,8 @@ export class Replica {
   private kept: KeptBlock[] = [];
   /** The messages restored from consensus/signed: sent and counted again at start. */
   private readonly resumed: OwnSigned[];
+  /** Height f+1 validators have reached (pbft.peersAhead): a sync that ends below it starts again. */
+  private peersAt = 0;
   /** PBFT decided this block but this node does not have it (yet): stored as soon as it arrives. */
   private awaiting: { height: number; blockHash: string; cert: CommitCertificate } | null = null;
   /** Round 0 of the height being decided: who proposed it, in which term. */
@@ -922,6 +924,7 @@ export class Replica {
         break;
       case 'pbft.peersAhead':
         this.log(`peers are at height ${effect.height}: sync`);
+        this.peersAt = Math.max(this.peersAt, effect.height);
         this.enqueue({ to: 'sync', event: { type: 'SYNC_START', now: this.host.now() } });
         break;
       case 'timer.arm':
@@ -1080,6 +1083,7 @@ export class Replica {
     // in `committed` until then.
     this.log(`decided h${height} ${blockHash.slice(0, 6)} but cannot store it (${problem}): waiting for it`);
     this.awaiting = { height, blockHash, cert };
+    this.peersAt = Math.max(this.peersAt, height + 1);
     this.enqueue({ to: 'sync', event: { type: 'SYNC_START', now: this.host.now() } });
   }
 
@@ -1224,6 +1228,11 @@ export class Replica {
       }
       case 'sync.completed':
         this.host.report({ type: 'sync.completed', height: effect.height });
+        // Every answer lost, or every peer dropped: still behind the height f+1 validators are at,
+        // so ask again (each attempt waits a status timeout for answers).
+        if (this.host.ledger.height() < this.peersAt - 1) {
+          this.enqueue({ to: 'sync', event: { type: 'SYNC_START', now: this.host.now() } });
+        }
         break;
       case 'peer.dropped':
         this.log(`sync: dropped ${this.nameOf(effect.peer)}: ${effect.reason}`);

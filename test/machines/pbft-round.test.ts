@@ -440,6 +440,27 @@ describe('pbft: locking', () => {
     });
   });
 
+  it('a polka of an earlier round, seen only after that round (relayed), becomes the valid block', () => {
+    // Regression (found by the simulator): the valid block only followed polkas of the current round,
+    // so a node that learned of a polka late never re-proposed it, and the nodes locked on it refused
+    // every fresh block until the one proposer that had seen the polka in time came round.
+    const n = node(N2);
+    n.send({ type: 'PROPOSAL', proposal: proposal(N1, B) });
+    n.send({ type: 'PREVOTE_TIMEOUT', height: 1, round: 0 });
+    precommits(n, [N1, N3, N4], 0, null);
+    n.send({ type: 'PRECOMMIT_TIMEOUT', height: 1, round: 0 });
+    expect(ofType(n.take(), 'pbft.requestBlock')).toEqual([
+      { type: 'pbft.requestBlock', height: 1, round: 1 },
+    ]);
+    prevotes(n, [N1, N3, N4], 0, B.seal); // round 0's polka, relayed after n2 left the round
+    expect(n.context()).toMatchObject({ validRound: 0, validBlockHash: B.seal, lockedRound: -1 });
+    expect(ofType(n.take(), 'pbft.broadcastProposal')[0]?.proposal).toMatchObject({
+      round: 1,
+      block: B,
+      validRound: 0,
+    });
+  });
+
   it('a proposer re-proposes its valid block with its validRound', () => {
     const n = node(N2);
     n.send({ type: 'PROPOSAL', proposal: proposal(N1, B) });
