@@ -96,7 +96,7 @@ export class IvmExecutor implements Executor {
 
   private async run(block: Block): Promise<BlockOutcome> {
     const executed = await executeBlock(block, {
-      runtime: this.runtime,
+      runtime: yielding(this.runtime),
       committed: (id) => this.committed(id),
       deployed: (id) => this.deployments.get(id)?.bundle,
       maxBundleBytes: this.maxBundleBytes,
@@ -134,16 +134,48 @@ export class IvmExecutor implements Executor {
   private apply(writes: readonly BlockWrite[]): void {
     const byIcode = new Map<string, { key: string; value: string | null }[]>();
     for (const { icodeId, key, value } of writes) {
-      let list = byIcode.get(icodeId);
-      if (!list) byIcode.set(icodeId, (list = []));
+      const list = byIcode.get(icodeId) ?? [];
+      if (list.length === 0) byIcode.set(icodeId, list);
       list.push({ key, value });
     }
     for (const [icodeId, list] of byIcode) {
-      let state = this.state.get(icodeId);
-      if (!state) this.state.set(icodeId, (state = new MemoryState()));
+      const state = this.state.get(icodeId) ?? new MemoryState();
+      if (state.size === 0) this.state.set(icodeId, state);
       state.apply(list);
     }
   }
+}
+
+/** How long a block's calls may run before the event loop gets a turn (timers, sockets, queries). */
+const YIELD_EVERY_MS = 10;
+
+/**
+ * The runtime with a pause between a block's calls once YIELD_EVERY_MS have passed, so a block of
+ * hundreds of calls does not hold up the node's timers and messages (heartbeats above all) until it
+ * ends. A call itself runs to its end (its gas bounds it). The results do not change: the block's
+ * state is its own, and committed state changes only after the block.
+ */
+function yielding(runtime: IcodeRuntime): IcodeRuntime {
+  return {
+    kind: runtime.kind,
+    beginBlock: () => {
+      const block = runtime.beginBlock();
+      let since = performance.now();
+      return {
+        invoke: async (request) => {
+          if (performance.now() - since >= YIELD_EVERY_MS) {
+            await new Promise<void>((resolve) => setImmediate(resolve));
+            since = performance.now();
+          }
+          return block.invoke(request);
+        },
+        end: () => block.end(),
+      };
+    },
+    query: (request) => runtime.query(request),
+    forget: (icodeId) => runtime.forget(icodeId),
+    close: () => runtime.close(),
+  };
 }
 
 /** A deployment as its record in the store: what a deploy tx carries in args[0]. */

@@ -1,9 +1,9 @@
 import { MemoryState } from '../adapters/icode/memory-state.ts';
-import { SPACES } from '../adapters/store/layout.ts';
 import type { ChainStore } from '../adapters/store/chain-store.ts';
+import { SPACES } from '../adapters/store/layout.ts';
 import { canonicalJson } from '../domain/canonical.ts';
 import { ValidationError } from '../domain/errors.ts';
-import type { CanonicalJson, IcodeDeployment } from '../domain/icode.ts';
+import { type CanonicalJson, type IcodeDeployment, icodeIdOf } from '../domain/icode.ts';
 import { DEFAULT_MAX_BUNDLE_BYTES, readDeployment } from '../domain/icode-deployment.ts';
 import { DEPLOYMENTS_ICODE_ID } from './icode-executor.ts';
 
@@ -36,8 +36,8 @@ export async function loadIcodeState(
       continue;
     }
     if (icodeId.startsWith(RESERVED)) continue;
-    let list = entries.get(icodeId);
-    if (!list) entries.set(icodeId, (list = []));
+    const list = entries.get(icodeId) ?? [];
+    if (list.length === 0) entries.set(icodeId, list);
     list.push([key, value]);
   }
   const state = new Map<string, MemoryState>();
@@ -55,7 +55,11 @@ function canonicalText(bytes: Uint8Array, key: string): CanonicalJson {
 
 function deploymentOf(value: CanonicalJson, icodeId: string, maxBundleBytes: number): IcodeDeployment {
   try {
-    return readDeployment([JSON.parse(value)], maxBundleBytes);
+    const deployment = readDeployment([JSON.parse(value)], maxBundleBytes);
+    if (icodeIdOf(deployment.gitUrl, deployment.commit) !== icodeId) {
+      throw new Error(`the stored deployment under ${icodeId} is of another iCode`);
+    }
+    return deployment;
   } catch (error) {
     if (error instanceof ValidationError) {
       throw new Error(`the stored deployment of iCode ${icodeId} is invalid: ${error.message}`);

@@ -12,16 +12,19 @@ import type { WriteQueue } from './write-queue.ts';
 // The replica's Ledger (actors/replica/ledger.ts) over the LevelDB chain store. The replica needs it
 // synchronous; the store and the IVM are asynchronous. So the committed head lives in memory —
 // height, last block, the state root, the txs of blocks not yet on disk, the last blocks for peers
-// that sync — and append() takes the block at once, starts its txs in the Executor, and queues the
-// block, its receipts, its state writes and its deployment records as ONE atomic store batch on the
-// node's write queue; that write waits for the execution, and messages the replica sends after an
-// append wait behind that write (write-queue.ts).
+// that sync — and append() takes the block at once and starts its txs in the Executor. Once they
+// have run, the block, its receipts, its state writes and its deployment records are queued as ONE
+// atomic store batch on the node's write queue, and messages the replica sends after that wait
+// behind it (write-queue.ts).
 //
 // The state root after a block is known only once its txs have run: until then nextStateRoot() is
 // null and whenReady() resolves when it is known. The replica holds back what needs the root (the
-// next height, the next synced block) meanwhile; everything else — votes, heartbeats, sync answers,
-// client txs — goes on. An executor that answers synchronously (KvExecutor) makes the root known in
-// the same step, as the replica's simulator ledger does.
+// next height, the next synced block, its block.committed report) meanwhile; everything else —
+// heartbeats, sync answers, forwarded txs — goes on, and does not wait for the execution: the block
+// is queued for the disk before whenReady() resolves, so it is durable before any vote for the next
+// height (or any block.committed on the bus) leaves the node. An executor that answers at once
+// (KvExecutor) has the block queued, and the root known, in append() itself, as the simulator's
+// ledger does.
 //
 // range() for peers that sync: the last RECENT_BLOCKS blocks are always in memory; older ranges are
 // read from the store into a bounded cache by loadRange(), which the consensus component awaits
@@ -56,6 +59,9 @@ export class NodeLedger implements Ledger {
   /** The state root after lastBlock; null while its txs run. */
   private root: string | null;
   private readonly readyWaiters: (() => void)[] = [];
+  /** Executions not finished (or failed) yet, and who waits for there to be none. */
+  private running = 0;
+  private readonly idleWaiters: (() => void)[] = [];
   private readonly storedListeners: ((stored: StoredBlock) => void)[] = [];
   /** The last blocks appended or loaded at open, oldest first, with their receipts when known. */
   private readonly recent: CommittedEntry[] = [];
@@ -114,33 +120,33 @@ export class NodeLedger implements Ledger {
     for (const tx of block.txs) this.unstoredTxs.add(tx.id);
 
     const executed = this.executor.executeBlock(block);
-    let outcome: BlockOutcome | Promise<BlockOutcome>;
-    if (executed instanceof Promise) {
-      this.root = null;
-      outcome = executed.then((done) => {
-        this.settle(entry, done);
-        return done;
-      });
-      // A failed execution fails the write below, which stops the node; nothing else waits on it.
-      outcome.catch(() => {});
-    } else {
+    if (!(executed instanceof Promise)) {
       this.settle(entry, executed);
-      outcome = executed;
+      return;
     }
-    this.writes.write(async () => {
-      const done = await outcome;
-      await this.store.append(block, cert, storeExtras(done));
-      for (const tx of block.txs) this.unstoredTxs.delete(tx.id);
-    });
-    this.writes.afterDurable(() => {
-      if (this.storedListeners.length === 0) return;
-      void Promise.resolve(outcome).then((done) => {
-        const stored: StoredBlock = { block, receipts: done.receipts, icodes: done.icodes ?? [] };
-        for (const listener of this.storedListeners) listener(stored);
+    this.root = null;
+    this.running++;
+    executed
+      .then(
+        (outcome) => this.settle(entry, outcome),
+        (error: unknown) => {
+          // The block cannot be stored without its outcome: a failed write stops the node.
+          this.writes.write(() => Promise.reject(error));
+        },
+      )
+      .finally(() => {
+        if (--this.running === 0) for (const resolve of this.idleWaiters.splice(0)) resolve();
       });
-    });
   }
 
+  /**
+   * Resolves once every appended block has run (or failed) and its write is queued: a node that
+   * stops waits for this, then for the write queue to drain.
+   */
+  idle(): Promise<void> {
+    if (this.running === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
   /** Called once each appended block (in order) is on disk with its outcome. */
   onStored(listener: (stored: StoredBlock) => void): void {
     this.storedListeners.push(listener);
@@ -152,10 +158,24 @@ export class NodeLedger implements Ledger {
     return new Promise((resolve) => this.readyWaiters.push(resolve));
   }
 
+  /**
+   * The block's txs have run: its write is queued (blocks are executed, hence written, in append
+   * order), and the next state root is known if it is the last block.
+   */
   private settle(entry: CommittedEntry, outcome: BlockOutcome): void {
+    const { block, cert } = entry;
     for (const receipt of outcome.receipts) entry.receipts[receipt.txId] = receipt;
-    // Blocks run in append order; the root is the one after the last block appended.
-    if (entry.block !== this.lastBlock) return;
+    this.writes.write(async () => {
+      await this.store.append(block, cert, storeExtras(outcome));
+      for (const tx of block.txs) this.unstoredTxs.delete(tx.id);
+    });
+    if (this.storedListeners.length > 0) {
+      const stored: StoredBlock = { block, receipts: outcome.receipts, icodes: outcome.icodes ?? [] };
+      this.writes.afterDurable(() => {
+        for (const listener of this.storedListeners) listener(stored);
+      });
+    }
+    if (block !== this.lastBlock) return;
     this.root = outcome.stateRoot;
     for (const resolve of this.readyWaiters.splice(0)) resolve();
   }

@@ -7,7 +7,8 @@
 // every transfer (and every one writes two balances), so on one machine the nodes share its cores.
 // Writes bench/results/icode-network.json (the lead merges icodeTxPerSec into the main bench).
 //
-//   BENCH_TRANSFERS (default 20000)  BENCH_NODES (default "4,1")
+//   BENCH_TRANSFERS (default 20000)  BENCH_NODES (default "4,1")  BENCH_KEEP=1 keeps the nodes' logs
+//   BENCH_LOG_LEVEL (default warn)  BENCH_PROFILE=1 writes a CPU profile per node (with BENCH_KEEP)
 import { type ChildProcess, spawn } from 'node:child_process';
 import { cp, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { cpus, tmpdir } from 'node:os';
@@ -79,10 +80,17 @@ class Network {
     const { openSync, closeSync } = await import('node:fs');
     for (const node of this.testnet.nodes) {
       const log = openSync(join(this.logDir, `node${node.index}.log`), 'a');
-      const child = spawn(process.execPath, [BIN, 'start', '--home', node.home, '--log-format', 'json'], {
-        env: { ...process.env, ITCHAIN_LOG_LEVEL: 'warn' },
-        stdio: ['ignore', log, log],
-      });
+      const profile = process.env.BENCH_PROFILE
+        ? ['--cpu-prof', '--cpu-prof-dir', join(this.logDir, `prof${node.index}`)]
+        : [];
+      const child = spawn(
+        process.execPath,
+        [...profile, BIN, 'start', '--home', node.home, '--log-format', 'json'],
+        {
+          env: { ...process.env, ITCHAIN_LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'warn' },
+          stdio: ['ignore', log, log],
+        },
+      );
       closeSync(log);
       this.children.push(child);
     }
@@ -93,8 +101,12 @@ class Network {
     );
   }
 
+  /** SIGTERM (a clean stop writes the profiles), SIGKILL after 15 s. */
   async stop(): Promise<void> {
-    for (const child of this.children) child.kill('SIGKILL');
+    for (const child of this.children) child.kill('SIGTERM');
+    const kill = setTimeout(() => {
+      for (const child of this.children) child.kill('SIGKILL');
+    }, 15_000);
     await Promise.all(
       this.children.map((c) =>
         c.exitCode !== null || c.signalCode !== null
@@ -102,6 +114,7 @@ class Network {
           : new Promise((resolve) => c.once('exit', resolve)),
       ),
     );
+    clearTimeout(kill);
   }
 }
 
@@ -178,7 +191,9 @@ async function run(nodes: number): Promise<Run> {
     );
     await waitCommitted(urls[0]!, mints.at(-1)!);
     await until('every mint', async () => {
-      const views = await Promise.all(mints.map((id) => api<{ status: string }>(urls[0]!, `/transactions/${id}`)));
+      const views = await Promise.all(
+        mints.map((id) => api<{ status: string }>(urls[0]!, `/transactions/${id}`)),
+      );
       return views.every((v) => v.body.status === 'committed') ? true : undefined;
     });
 
@@ -225,7 +240,8 @@ async function run(nodes: number): Promise<Run> {
     };
   } finally {
     await net.stop();
-    await rm(dir, { recursive: true, force: true });
+    if (process.env.BENCH_KEEP) console.log(`kept ${dir} (logs in ${logs})`);
+    else await rm(dir, { recursive: true, force: true });
   }
 }
 

@@ -23,7 +23,6 @@ import {
   type Choice,
   describeTally,
   emptyTally,
-  hasOneHonestVoter,
   type VoteOutcome,
   type VoteTally,
   voteOf,

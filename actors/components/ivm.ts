@@ -9,8 +9,8 @@ import { type Component, errorText } from './component.ts';
 //   - answers read-only queries (query.requested → query.answered) against committed state;
 //   - announces deploys and undeploys once their block is on disk (icode.created / icode.deleted),
 //     which the API's read model lists as GET /icodes;
-//   - closes the runtime when the node stops (after the blockchain component drained the writes, so
-//     no block is left half run: node-machine.ts's stop order).
+//   - when the node stops (after consensus: no block is appended any more), lets the block that runs
+//     finish and reach the disk, then closes the runtime; the store closes after the components.
 
 export const IVM_ID = 'ivm';
 
@@ -51,6 +51,8 @@ export class IvmComponent implements Component {
     if (this.stopped) return;
     this.stopped = true;
     await Promise.all(this.subscriptions.splice(0).map((s) => s.unsubscribe()));
+    await this.parts.ledger.idle();
+    await this.parts.writes.drained();
     await this.parts.executor.runtime.close();
   }
 

@@ -17,9 +17,7 @@ import type { Block } from '../../domain/block.ts';
 import type { NodeId } from '../../domain/identity.ts';
 import type { Vote } from '../../domain/vote.ts';
 import type { SignedProposal } from '../../machines/pbft-messages.ts';
-import type { PeerMessage } from './messages.ts';
-
-export type OwnSigned = Extract<PeerMessage, { type: 'Proposal' | 'Vote' }>;
+import type { OwnSigned } from './records.ts';
 
 export interface GossipSettings {
   /** At most one relay of a round (or push of a block) to one peer per this many ms. */

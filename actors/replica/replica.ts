@@ -104,17 +104,16 @@ import type { QuorumRule } from '../../machines/quorum.ts';
 import { type SyncEffect, type SyncEvent, syncMachine } from '../../machines/sync.ts';
 import { pooledTxs } from '../../machines/tx-pool.ts';
 import { type ReplicaConfig, stepTimeoutMs } from './config.ts';
-import { Gossip, type OwnSigned, proposalKey, voteKey } from './gossip.ts';
+import { Gossip, proposalKey, voteKey } from './gossip.ts';
 import type { Ledger } from './ledger.ts';
 import type { PeerMessage } from './messages.ts';
 import {
   type KeptBlock,
+  type OwnSigned,
   RECORD_KEYS,
   type RecordKey,
   readElectionRecord,
-  readKeptBlocks,
-  readPbftRecord,
-  readSignedMessages,
+  readPbftState,
 } from './records.ts';
 import { certifiedBlockProblem, isValidElectionVote, isValidProposal, VerifiedSignatures } from './verify.ts';
 
@@ -262,9 +261,13 @@ export class Replica {
   /** isValidProposal verdicts at the current height, by seal. */
   private readonly verdicts = new Map<string, boolean>();
   private verdictHeight = -1;
-  /** The locked / valid blocks last written to consensus/blocks. */
+  /** The locked / valid blocks of the last PBFT record, with their polkas (persisted with it). */
   private kept: KeptBlock[] = [];
-  /** The messages restored from consensus/signed: sent and counted again at start. */
+  /** The last PBFT record; persisted with the signed message it precedes, in one write. */
+  private lastRecord: PbftRecord | null = null;
+  /** A PBFT record emitted and not yet written: it is written with the message that follows it. */
+  private pendingRecord = false;
+  /** What this node signed in the round it resumes (restored): sent and counted again at start. */
   private readonly resumed: OwnSigned[];
   /** Height f+1 validators have reached (pbft.peersAhead): a sync that ends below it starts again. */
   private peersAt = 0;
@@ -299,18 +302,12 @@ export class Replica {
     // A PBFT record for the next height resumes that height: with what this node signed in its round
     // and the bodies (and polkas) of the blocks it is locked on or holds as valid.
     const electionRecord = readElectionRecord(restored.get(RECORD_KEYS.election));
-    const record = readPbftRecord(restored.get(RECORD_KEYS.pbft));
-    const resumes = record !== null && record.height === height + 1 ? record : null;
-    const signed = readSignedMessages(restored.get(RECORD_KEYS.signed));
-    const kept = readKeptBlocks(restored.get(RECORD_KEYS.blocks));
-    this.resumed =
-      resumes !== null && signed?.height === resumes.height && signed.round === resumes.round
-        ? signed.messages
-        : [];
-    if (resumes !== null && kept?.height === resumes.height) {
-      this.kept = kept.entries;
-      for (const entry of kept.entries) for (const vote of entry.prevotes) this.gossip.addVote(vote);
-    }
+    const state = readPbftState(restored.get(RECORD_KEYS.pbft));
+    const resumes = state !== null && state.record.height === height + 1 ? state : null;
+    this.resumed = resumes?.signed ?? [];
+    this.kept = resumes?.kept ?? [];
+    this.lastRecord = resumes?.record ?? null;
+    for (const entry of this.kept) for (const vote of entry.prevotes) this.gossip.addVote(vote);
 
     this.election = createActor(machines.election ?? electionMachine, {
       input: {
@@ -338,7 +335,7 @@ export class Replica {
         validators: config.validators,
         height: height + 1,
         leader: null,
-        restored: resumes,
+        restored: resumes?.record ?? null,
         restoredBlocks: this.kept.map((entry) => entry.block),
         quorum: machines.pbftQuorum,
       },
@@ -516,6 +513,10 @@ export class Replica {
 
   private handleEffects(): void {
     for (let e = this.effects.shift(); e !== undefined; e = this.effects.shift()) {
+      // A PBFT record is written with the message signed right after it; nothing else may come first.
+      if (this.pendingRecord && !(e.from === 'pbft' && e.effect.type.startsWith('pbft.broadcast'))) {
+        this.persistPbftState();
+      }
       switch (e.from) {
         case 'election':
           this.onElection(e.effect);
@@ -531,6 +532,7 @@ export class Replica {
           break;
       }
     }
+    if (this.pendingRecord) this.persistPbftState();
   }
 
   private onTimer(timer: ReplicaTimer): void {
@@ -887,7 +889,8 @@ export class Replica {
   private onPbft(effect: PbftEffect): void {
     switch (effect.type) {
       case 'pbft.persist':
-        this.host.persist(RECORD_KEYS.pbft, effect.record);
+        this.lastRecord = effect.record;
+        this.pendingRecord = true;
         this.keepBlocksOf(effect.record);
         break;
       case 'pbft.broadcastProposal': {
@@ -938,8 +941,8 @@ export class Replica {
   }
 
   /**
-   * The record names a locked or valid block: its body and polka are written too (before the message
-   * that follows), so that a restarted node can still re-propose it, justified.
+   * The record names a locked or valid block: its body and polka are kept with it (written with the
+   * next message signed), so that a restarted node can still re-propose it, justified.
    */
   private keepBlocksOf(record: PbftRecord): void {
     const wanted: { seal: string; round: number }[] = [];
@@ -959,7 +962,15 @@ export class Replica {
         entries.push({ block, round, prevotes: this.gossip.polka(record.height, round, seal) });
     }
     this.kept = entries;
-    this.host.persist(RECORD_KEYS.blocks, { height: record.height, entries });
+  }
+
+  /** The PBFT record, what this node signed in its round, and the kept blocks: one write. */
+  private persistPbftState(): void {
+    const record = this.lastRecord;
+    if (record === null) return;
+    this.pendingRecord = false;
+    const signed = [...this.gossip.ownAt(record.height, record.round)];
+    this.host.persist(RECORD_KEYS.pbft, { record, signed, kept: this.kept });
   }
 
   private blockBySeal(seal: string): Block | null {
@@ -972,7 +983,7 @@ export class Replica {
   private signAndSend(message: OwnSigned): void {
     const { height, round } = message.type === 'Proposal' ? message.proposal : message.vote;
     this.gossip.addOwn(message, height, round);
-    this.host.persist(RECORD_KEYS.signed, { height, round, messages: this.gossip.ownAt(height, round) });
+    this.persistPbftState();
     this.host.broadcast(message);
     this.loopBack(message);
   }

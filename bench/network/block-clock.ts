@@ -126,7 +126,12 @@ export class BlockClock {
     }
     if (event !== 'block' || data === '') return;
     const block = JSON.parse(data) as { height: number; creator: string; txCount: number };
-    const seen: BlockEvent = { height: block.height, creator: block.creator, txCount: block.txCount, at: Date.now() };
+    const seen: BlockEvent = {
+      height: block.height,
+      creator: block.creator,
+      txCount: block.txCount,
+      at: Date.now(),
+    };
     const map = this.seen[node]!;
     if (map.has(block.height)) return;
     map.set(block.height, seen);

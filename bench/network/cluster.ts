@@ -30,6 +30,9 @@ export interface NodeHandle {
   child: ChildProcess | null;
 }
 
+/** USER_HZ on Linux (the unit of /proc/<pid>/stat times). */
+const CLOCK_TICKS_PER_SEC = 100;
+
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 export async function until<T>(
@@ -127,7 +130,16 @@ export class Cluster {
   /** `itchain init --ca --genesis` of a node outside the testnet (not started). */
   async outsider(name: string, apiPort: number, grpcPort: number): Promise<NodeHandle> {
     const home = join(this.dir, name);
-    const args = [BIN, 'init', '--home', home, '--ca', this.testnet.caDir, '--genesis', this.testnet.genesisFile];
+    const args = [
+      BIN,
+      'init',
+      '--home',
+      home,
+      '--ca',
+      this.testnet.caDir,
+      '--genesis',
+      this.testnet.genesisFile,
+    ];
     args.push('--api-port', String(apiPort), '--grpc-port', String(grpcPort));
     await new Promise<void>((resolve, reject) =>
       execFile(process.execPath, args, (error, _out, stderr) =>
@@ -158,12 +170,31 @@ export class Cluster {
     }
   }
 
+  /** CPU time (user + system) a running node's process has used so far, in ms (Linux /proc). */
+  cpuMs(node: NodeHandle): number {
+    const pid = node.child?.pid;
+    if (pid === undefined) return 0;
+    try {
+      // Fields after the command name (which may hold spaces): utime and stime are the 12th and 13th.
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      return (Number(fields[11]) + Number(fields[12])) * (1000 / CLOCK_TICKS_PER_SEC);
+    } catch {
+      return 0;
+    }
+  }
+
   async status(node: NodeHandle): Promise<Status | null> {
     const response = await fetch(`${node.apiUrl}/status`, { signal: AbortSignal.timeout(5_000) });
     return response.ok ? ((await response.json()) as Status) : null;
   }
 
-  async post<T>(node: NodeHandle, path: string, body: unknown, timeoutMs = 30_000): Promise<{ status: number; body: T }> {
+  async post<T>(
+    node: NodeHandle,
+    path: string,
+    body: unknown,
+    timeoutMs = 30_000,
+  ): Promise<{ status: number; body: T }> {
     const response = await fetch(`${node.apiUrl}${path}`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
@@ -178,9 +209,20 @@ export class Cluster {
     return { status: response.status, body: (await response.json()) as T };
   }
 
-  /** Kills every process it started and removes the directory (unless keep). */
+  /** SIGTERM (a clean stop: logs flushed, --cpu-prof written), SIGKILL after 15 s. */
+  async stop(node: NodeHandle): Promise<void> {
+    const child = node.child;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    const gone = new Promise((resolve) => child.once('exit', resolve));
+    child.kill('SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+    await gone;
+    clearTimeout(timer);
+  }
+
+  /** Stops every process it started and removes the directory (unless keep). */
   async dispose(extra: NodeHandle[] = [], keep = false): Promise<void> {
-    await Promise.all([...this.nodes, ...extra].map((node) => this.kill(node)));
+    await Promise.all([...this.nodes, ...extra].map((node) => this.stop(node)));
     if (!keep) await rm(this.dir, { recursive: true, force: true });
   }
 }

@@ -105,14 +105,16 @@ describe('faults under load', () => {
     const others = [0, 1, 2, 3].filter((i) => i !== leader);
     paused.add(leader);
     n.pause(leader);
-    const frozenAt = (await n.status(others[0]!)).height;
-    // The others go on without it: a new leader, new blocks.
-    await n.waitHeight(frozenAt + 10, others, 20_000);
-    expect(await leaderIndex(n, others)).not.toBe(leader);
-    await sleep(1_000);
-
-    n.resume(leader);
-    paused.delete(leader);
+    try {
+      const frozenAt = (await n.status(others[0]!)).height;
+      // The others go on without it: a new leader, new blocks.
+      await n.waitHeight(frozenAt + 10, others, 20_000);
+      expect(await leaderIndex(n, others)).not.toBe(leader);
+      await sleep(1_000);
+    } finally {
+      n.resume(leader);
+      paused.delete(leader);
+    }
     const healedAt = Date.now();
     const top = (await n.status(others[0]!)).height;
     await n.waitHeight(top, [leader], 20_000);
@@ -157,16 +159,30 @@ describe('faults under load', () => {
     const n = network();
     await sleep(1_000);
     await load().stop();
-    const top = await settledHeight(() =>
-      Promise.all([0, 1, 2, 3].map(async (i) => (await n.status(i)).height)),
-    );
-    const audit = await auditChains(
-      [0, 1, 2, 3].map((i) => ({ name: `node${i}`, chain: (h: number) => n.chain(i, h) })),
-      top,
-    );
-    expect(audit.diverged).toEqual([]);
     const acked = [...load().acked, ...promised];
-    const count = countAcknowledged(acked, audit.chain);
+    // Until every acknowledged tx is in the chain the nodes agree on (the pools drain after the load).
+    const audited = await eventually(
+      'every acknowledged tx committed',
+      async () => {
+        const top = await settledHeight(() =>
+          Promise.all([0, 1, 2, 3].map(async (i) => (await n.status(i)).height)),
+        );
+        const audit = await auditChains(
+          [0, 1, 2, 3].map((i) => ({ name: `node${i}`, chain: (h: number) => n.chain(i, h) })),
+          top,
+        );
+        const count = countAcknowledged(acked, audit.chain);
+        if (audit.diverged.length > 0 || count.duplicated.length > 0) return { top, audit, count };
+        if (count.missing.length > 0) {
+          throw new Error(`${count.missing.length} of ${acked.length} still missing at height ${top}`);
+        }
+        return { top, audit, count };
+      },
+      60_000,
+      1_000,
+    );
+    const { top, audit, count } = audited;
+    expect(audit.diverged).toEqual([]);
     process.stdout.write(
       `faults: ${acked.length} txs acknowledged, ${count.committed} committed in ${top} blocks; ` +
         `missing ${count.missing.length}, duplicated ${count.duplicated.length}\n`,

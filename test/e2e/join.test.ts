@@ -7,7 +7,8 @@ import { TxStream } from './support/tx-stream.ts';
 // SPEC §4 Membership, with real processes: a 5th node, made with `itchain init --ca --genesis`, joins
 // a running 4-node network that has 1,000+ blocks (one or two txs each, so they are many), syncs them
 // while the network keeps committing (the blocks committed meanwhile reach it through the block pool),
-// and is admitted by a membership tx: its own txs, refused before with the reason, commit after.
+// and is admitted by a membership tx: its own txs, refused before with the reason, commit after —
+// also once it and a validator have restarted (the key rings are rebuilt from the chain).
 
 /** Ports 20600… (API) and 21600… (gRPC): this file's share of the e2e range (test/support/network.ts). */
 const BASE = 20600;
@@ -68,10 +69,12 @@ describe('a node joins a running network', () => {
     stream = new TxStream(n, { perSecond: 30, prefix: 'join', nodes: () => [0, 1, 2, 3] });
     stream.start();
     const producing = Date.now();
-    await n.waitHeight(TARGET_BLOCKS, [0], 120_000);
+    await n.waitHeight(TARGET_BLOCKS, [0], 150_000);
     const producedIn = (Date.now() - producing) / 1000;
 
-    // Join through node0; the stream keeps the network committing while the 5th node syncs.
+    // Join through node0; the stream keeps the network committing while the 5th node syncs, at a rate
+    // well below what it can commit, so a restart or an election later leaves no lasting backlog.
+    stream.setPerSecond(10);
     const joinedAt = Date.now();
     const joined = await j.post<{ peerId?: string }>('/peers', {
       type: 'join',
@@ -80,8 +83,11 @@ describe('a node joins a running network', () => {
     expect(joined.status).toBe(202);
     expect(joined.body.peerId).toBe(n.nodeId(0));
     // It learned every peer from node0 and connected to each.
-    const peers = (await j.status()).peers.map((p) => p.id).sort();
-    expect(peers).toEqual([0, 1, 2, 3].map((i) => n.nodeId(i)).sort());
+    const everyone = [0, 1, 2, 3].map((i) => n.nodeId(i)).sort();
+    await eventually('the 5th node connected to every node', async () => {
+      const peers = (await j.status()).peers.map((p) => p.id).sort();
+      return JSON.stringify(peers) === JSON.stringify(everyone) ? true : undefined;
+    });
 
     const synced = await eventually(
       'the 5th node to finish its sync',
@@ -125,6 +131,24 @@ describe('a node joins a running network', () => {
     await n.waitCommitted(put.body.id, [0, 1, 2, 3]);
     expect(committed.height).toBeGreaterThan(Number(admitted.height));
 
+    // Members survive restarts: a node's key ring is rebuilt from the chain at start, on the member
+    // itself and on a validator that must verify its txs (node0 stores the next block only if it does).
+    await Promise.all([n.kill(0), j.kill()]);
+    await Promise.all([n.start(0), j.start()]);
+    const again = await eventually(
+      'a tx of the restarted member accepted',
+      async () => {
+        const answer = await j.post<{ id?: string }>('/transactions', {
+          icodeId: 'kv',
+          function: 'put',
+          args: ['after-restart', 6],
+        });
+        return answer.status === 202 ? answer.body.id : undefined;
+      },
+      20_000,
+    );
+    await n.waitCommitted(again, [0, 1, 2, 3], 30_000);
+
     await stream.stop();
     const top = await settledHeight(async () => [
       ...(await Promise.all([0, 1, 2, 3].map(async (i) => (await n.status(i)).height))),
@@ -138,7 +162,7 @@ describe('a node joins a running network', () => {
       top,
     );
     expect(audit.diverged).toEqual([]);
-    const count = countAcknowledged([...stream.acked, put.body.id], audit.chain);
+    const count = countAcknowledged([...stream.acked, put.body.id, again], audit.chain);
     expect(count.duplicated).toEqual([]);
     expect(count.missing).toEqual([]);
     process.stdout.write(
@@ -146,5 +170,5 @@ describe('a node joins a running network', () => {
         `${synced.height} in ${syncSeconds.toFixed(1)} s (${synced.announcedToPool} blocks announced ` +
         `into its pool), admitted at height ${admitted.height}; ${stream.acked.length} txs acknowledged\n`,
     );
-  }, 150_000);
+  }, 240_000);
 });

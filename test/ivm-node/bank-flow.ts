@@ -74,8 +74,9 @@ export async function bankFlow(net: TestNetwork, id: string): Promise<void> {
   expect(await queryAll(net, id, 'balance', ['bob'])).toEqual(['30', '30', '30', '30']);
 
   // Too little money: the tx commits, its receipt says why, nothing changes, and the next tx commits.
-  const submitted = await itchain(['icode', 'invoke', id, 'transfer', 'bob', 'alice', '1000']
-    .concat(['--api', net.apiUrl(1), '--json']));
+  const submitted = await itchain(
+    ['icode', 'invoke', id, 'transfer', 'bob', 'alice', '1000'].concat(['--api', net.apiUrl(1), '--json']),
+  );
   expect(submitted.code).toBe(0);
   const { id: failedTx } = JSON.parse(submitted.stdout) as { id: string };
   const views = await net.waitCommitted(failedTx, ALL);

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ENGINE_TIMEOUT_MS, dockerEngine } from '../ivm-docker/engine.ts';
 import { exampleRepo, tempDir } from '../ivm/fixtures.ts';
+import { dockerEngine, ENGINE_TIMEOUT_MS } from '../ivm-docker/engine.ts';
 import { dumpLogsOnFailure, TestNetwork } from '../support/network.ts';
 import { bankFlow, deployWithCli } from './bank-flow.ts';
 import { IVM_NODE_PORTS } from './ports.ts';

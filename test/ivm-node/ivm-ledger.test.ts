@@ -59,6 +59,7 @@ async function open(): Promise<void> {
 }
 
 async function close(): Promise<void> {
+  await ledger.idle();
   await writes.drained();
   await runtime.close();
   await store.close();
@@ -97,6 +98,12 @@ function tx(icodeId: string, fn: string, args: Canonical[], kind: TxKind = 'invo
 
 const deployTx = () => tx(bankId, DEPLOY_FUNCTION, deploymentArgs(bank), 'deploy');
 
+/** Every appended block has run and is on disk. */
+async function settled(): Promise<void> {
+  await ledger.idle();
+  await writes.drained();
+}
+
 /** The next block once the ledger knows the state root it must carry. */
 async function append(txs: Transaction[]): Promise<Block> {
   await ledger.whenReady();
@@ -126,13 +133,25 @@ describe('the ledger with the IVM executor', () => {
     expect(ledger.recentEntry(block.height)?.receipts[block.txs[0]!.id]).toMatchObject({ status: 'ok' });
   });
 
+  it('messages do not wait for a block to run; once the root is known the block is queued, and durable before what follows', async () => {
+    const block = await append([tx('kv', 'put', ['a', 1])]);
+    expect(ledger.nextStateRoot()).toBeNull();
+    expect(writes.pending).toBe(0);
+    await ledger.whenReady();
+    expect(writes.pending).toBe(1);
+    const heightWhenSent = await new Promise<number>((resolve) =>
+      writes.afterDurable(() => resolve(store.height)),
+    );
+    expect(heightWhenSent).toBe(block.height);
+  });
+
   it('deploys, invokes in block order and queries committed state; receipts and state are on disk', async () => {
     const mint = tx(bankId, 'mint', ['alice', 100]);
     const transfer = tx(bankId, 'transfer', ['alice', 'bob', 30]);
     const tooMuch = tx(bankId, 'transfer', ['bob', 'alice', 1000]);
     await append([deployTx(), mint, transfer, tooMuch]);
     await ledger.whenReady();
-    await writes.drained();
+    await settled();
     expect(await store.getReceipt(transfer.id)).toMatchObject({ status: 'ok' });
     expect(await store.getReceipt(tooMuch.id)).toMatchObject({
       status: 'error',
@@ -159,7 +178,7 @@ describe('the ledger with the IVM executor', () => {
     // A second deploy of the same ID after the restart is refused, as it would have been before.
     const again = deployTx();
     await append([again]);
-    await writes.drained();
+    await settled();
     expect(await store.getReceipt(again.id)).toMatchObject({ error: { code: 'already-deployed' } });
   });
 
@@ -168,7 +187,7 @@ describe('the ledger with the IVM executor', () => {
     const undeploy = tx(bankId, UNDEPLOY_FUNCTION, [], 'undeploy');
     const after = tx(bankId, 'balance', ['alice']);
     await append([undeploy, after]);
-    await writes.drained();
+    await settled();
     expect(await store.getReceipt(after.id)).toMatchObject({ error: { code: 'not-deployed' } });
     expect(await store.getState(DEPLOYMENTS_ICODE_ID, bankId)).toBeUndefined();
     expect(stored.at(-1)?.icodes).toEqual([{ type: 'deleted', id: bankId, txId: undeploy.id }]);
@@ -184,13 +203,16 @@ describe('the ledger with the IVM executor', () => {
     const spin: IcodeDeployment = {
       gitUrl: 'file:///spin',
       commit: 'c'.repeat(40),
-      bundle: { entry: 'index.js', files: [{ path: 'index.js', content: 'export function spin() { for (;;) {} }' }] },
+      bundle: {
+        entry: 'index.js',
+        files: [{ path: 'index.js', content: 'export function spin() { for (;;) {} }' }],
+      },
     };
     const spinId = icodeIdOf(spin.gitUrl, spin.commit);
     const loop = tx(spinId, 'spin', []);
     const put = tx('kv', 'put', ['after', 1]);
     await append([tx(spinId, DEPLOY_FUNCTION, deploymentArgs(spin), 'deploy'), loop, put]);
-    await writes.drained();
+    await settled();
     expect(await store.getReceipt(loop.id)).toMatchObject({
       status: 'error',
       error: { code: 'out-of-gas' },

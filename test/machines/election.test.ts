@@ -1,7 +1,15 @@
 // The election rules of SPEC §4, one test per rule, driving a real machine and reading its effects.
 import { describe, expect, it } from 'vitest';
 import type { ElectionEffect } from '../../machines/election.ts';
-import { driveElection, ElectionCluster, requestVote, updateLeader, voteEvent } from './election-harness.ts';
+import { isLeaderCertificate } from '../../machines/election-messages.ts';
+import {
+  driveElection,
+  ElectionCluster,
+  NETWORK,
+  requestVote,
+  updateLeader,
+  voteEvent,
+} from './election-harness.ts';
 
 const [N1, N2, N3, N4] = ['n1', 'n2', 'n3', 'n4'] as const;
 const FOUR = [N1, N2, N3, N4];
@@ -217,6 +225,24 @@ describe('election: candidate', () => {
     node.send(voteEvent('stranger', N1, 1));
     expect(node.state()).toBe('candidate');
     expect(node.context().votes.votes).toEqual({ n1: 'n1' });
+  });
+
+  it('a grant from a voter that also refused counts, and backs the leader certificate', () => {
+    // Regression: votes count as a set (quorum.ts), so a Byzantine voter that refused and granted is
+    // counted for the grant; the grant must then be in the certificate, or followers refuse the leader.
+    const node = candidate();
+    node.send(voteEvent(N1, N1, 1));
+    node.send(voteEvent(N2, N1, 1, false));
+    node.send(voteEvent(N2, N1, 1, true));
+    node.send(voteEvent(N3, N1, 1));
+    expect(node.state()).toBe('leader');
+    const updates = node
+      .take()
+      .flatMap((e) =>
+        e.type === 'election.broadcast' && e.message.kind === 'UpdateLeader' ? [e.message] : [],
+      );
+    expect(updates).toHaveLength(1);
+    expect(isLeaderCertificate(updates[0]!, FOUR, NETWORK)).toBe(true);
   });
 
   it('a split vote: the next election timeout retries in a new term', () => {

@@ -8,13 +8,16 @@ import { describeTally, emptyTally, holdsEveryInvariant } from './support/proper
 // The real replicas under fast-check with up to f Byzantine validators — equivocating leaders, double
 // votes, votes for unknown hashes, votes forged under other IDs, silence, in any mix — on top of
 // crashes, partitions, link blocks and a lossy network; n = 4 (f = 1) and 7 (f = 2). Safety at every
-// step, and liveness within 5 s of virtual time once the last fault heals. FC_SEED=<seed> replays.
+// step, and liveness within 5 s of virtual time once the last fault heals. FC_SEED=<seed> runs
+// other scenarios, or replays a reported failure.
 
 const RUNS = 1_000;
+const SEED = 20_250_102;
 const coverage = new ReplicaCoverage();
 const wiring = itchainWiring({ inspect: coverage.inspect });
 const tally = emptyTally();
-const seed = process.env.FC_SEED === undefined ? undefined : Number(process.env.FC_SEED);
+/** Fixed, so `npm test` runs the same scenarios every time; FC_SEED=<n> explores (or replays) others. */
+const seed = process.env.FC_SEED === undefined ? SEED : Number(process.env.FC_SEED);
 
 describe('the replicas with up to f Byzantine validators, crashes and partitions (fast-check, n = 4 and 7)', () => {
   it(`keeps every invariant and commits the probe tx within the liveness bound (${RUNS} runs)`, () => {

@@ -10,13 +10,16 @@ import { describeTally, emptyTally, holdsEveryInvariant } from './support/proper
 // lossy, duplicating, reordering network — no Byzantine node here (see itchain-byzantine.property).
 // Every run must keep agreement, validity, commit order, durability, certificates and one leader per
 // term at every step, and every honest node must commit the probe tx within 5 s of virtual time
-// after the last fault heals. FC_SEED=<seed> replays a reported failure.
+// after the last fault heals. FC_SEED=<seed> runs other scenarios,
+// or replays a reported failure.
 
 const RUNS = 1_000;
+const SEED = 20_250_101;
 const coverage = new ReplicaCoverage();
 const wiring = itchainWiring({ inspect: coverage.inspect });
 const tally = emptyTally();
-const seed = process.env.FC_SEED === undefined ? undefined : Number(process.env.FC_SEED);
+/** Fixed, so `npm test` runs the same scenarios every time; FC_SEED=<n> explores (or replays) others. */
+const seed = process.env.FC_SEED === undefined ? SEED : Number(process.env.FC_SEED);
 
 describe('the replicas under crashes, partitions and a lossy network (fast-check, n = 4 and 7)', () => {
   it(`keeps every invariant and commits the probe tx within the liveness bound (${RUNS} runs)`, () => {

@@ -25,16 +25,24 @@ export class TxStream {
   private running = false;
   private loop: Promise<void> = Promise.resolve();
   private sent = 0;
+  private perSecond: number;
 
   constructor(
     private readonly net: TestNetwork,
     private readonly options: TxStreamOptions,
-  ) {}
+  ) {
+    this.perSecond = options.perSecond;
+  }
 
   start(): void {
     if (this.running) return;
     this.running = true;
     this.loop = this.run();
+  }
+
+  /** Changes the rate from the next tick on. */
+  setPerSecond(perSecond: number): void {
+    this.perSecond = perSecond;
   }
 
   /** Stops offering txs; resolves when the requests in flight have been answered. */
@@ -45,7 +53,6 @@ export class TxStream {
 
   private async run(): Promise<void> {
     const perBatch = this.options.perBatch ?? 1;
-    const tickMs = (1000 * perBatch) / this.options.perSecond;
     const inFlight = new Set<Promise<void>>();
     let next = performance.now();
     let turn = 0;
@@ -56,7 +63,7 @@ export class TxStream {
         const request = this.send(node, perBatch).finally(() => inFlight.delete(request));
         inFlight.add(request);
       }
-      next += tickMs;
+      next += (1000 * perBatch) / this.perSecond;
       const wait = next - performance.now();
       if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
       else next = performance.now();
