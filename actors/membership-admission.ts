@@ -17,9 +17,10 @@ import type { TxOutcome } from './replica/replica.ts';
 //   the tx commits through consensus; every node (J too) applies it: J's key joins the key ring,
 //   so J's own txs are valid from the next height
 //
-// J asks again (every RETRY_MS, at most MAX_ASKS times) until it sees itself admitted on its own
-// chain: a request, its answer or the tx may be lost when V crashes. A second membership tx for the
-// same node commits as a no-op. V answers a repeat within RESUBMIT_MS with the tx it already submitted.
+// J asks again (every RETRY_MS, at most MAX_ASKS times, V first and then its other peers in turn)
+// until it sees itself admitted on its own chain: a request, its answer or the tx may be lost when V
+// crashes. A second membership tx for the same node commits as a no-op. V answers a repeat within
+// RESUBMIT_MS with the tx it already submitted.
 
 export const ADMISSION_REQUEST = 'membership.admit';
 
@@ -147,10 +148,17 @@ export class AdmissionDesk {
 
   private async ask(asking: NonNullable<AdmissionDesk['asking']>): Promise<void> {
     const { gateway, certificate, logger } = this.options;
+    // First the peer it joined through; if that fails, the other peers in turn (one may be down).
+    const others = gateway
+      .peers()
+      .map((p) => p.nodeId)
+      .filter((id) => id !== asking.via.peerId)
+      .sort();
+    const candidates = [asking.via.peerId, ...others];
+    const via = candidates[asking.asks % candidates.length]!;
     asking.inFlight = true;
     asking.asks += 1;
     asking.lastAskAt = this.now();
-    const via = asking.via.peerId;
     try {
       const reply = await gateway.request(
         via,

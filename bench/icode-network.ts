@@ -2,13 +2,14 @@
 // `itchain start` processes (QuickJS, the default runtime), on four nodes and on one. Each run:
 // a fresh testnet in a temp dir, examples/bank deployed from a real git repository through
 // POST /icodes, ACCOUNTS accounts minted, then TRANSFERS transfers between them submitted through
-// every node's POST /transactions/batch while at most IN_FLIGHT wait; the clock runs from the first
-// submit to the block that commits the last one, counted from node 0's blocks. Every node executes
+// every node's POST /transactions/batch (BATCH per request) while at most IN_FLIGHT wait; the clock
+// runs from the first submit to the block that commits the last one, counted from node 0's blocks. Every node executes
 // every transfer (and every one writes two balances), so on one machine the nodes share its cores.
 // Writes bench/results/icode-network.json (the lead merges icodeTxPerSec into the main bench).
 //
-//   BENCH_TRANSFERS (default 20000)  BENCH_NODES (default "4,1")  BENCH_KEEP=1 keeps the nodes' logs
-//   BENCH_LOG_LEVEL (default warn)  BENCH_PROFILE=1 writes a CPU profile per node (with BENCH_KEEP)
+//   BENCH_TRANSFERS (default 20000)  BENCH_NODES (default "4,1")  BENCH_BATCH (default 100)
+//   BENCH_KEEP=1 keeps the nodes' logs  BENCH_LOG_LEVEL (default warn)
+//   BENCH_PROFILE=1 writes a CPU profile per node (with BENCH_KEEP)
 import { type ChildProcess, spawn } from 'node:child_process';
 import { cp, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { cpus, tmpdir } from 'node:os';
@@ -25,7 +26,7 @@ const BASE_PORT: Record<number, number> = { 4: 21250, 1: 21260 };
 const TRANSFERS = Number(process.env.BENCH_TRANSFERS ?? 20_000);
 const NODE_COUNTS = (process.env.BENCH_NODES ?? '4,1').split(',').map(Number);
 const ACCOUNTS = 100;
-const BATCH = 1000;
+const BATCH = Number(process.env.BENCH_BATCH ?? 100);
 const IN_FLIGHT = 8000;
 
 interface Run {

@@ -28,7 +28,7 @@ import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BlockClock } from './network/block-clock.ts';
-import { Cluster, type NodeHandle, until } from './network/cluster.ts';
+import { Cluster, until } from './network/cluster.ts';
 import type { Level } from './network/levels.ts';
 import { Load } from './network/load.ts';
 import { failover, freshSync, icodeTransfers, leaderOf, searchRate } from './network/phases.ts';
@@ -61,7 +61,6 @@ const cluster = await Cluster.create({
   env: nodeEnv,
   nodeArgs: PROFILE ? ['--cpu-prof', '--cpu-prof-dir', join(RESULTS, 'profiles')] : [],
 });
-const extra: NodeHandle[] = [];
 const clock = new BlockClock(cluster.nodes.map((n) => n.apiUrl));
 const load = new Load({
   apiUrls: cluster.nodes.map((n) => n.apiUrl),
@@ -115,7 +114,6 @@ try {
   log(`icode: ${icode.txPerSec === null ? `null (${icode.reason})` : `${icode.txPerSec} transfers/s`}`);
   const rssMb = Math.max(...cluster.nodes.map((n) => cluster.peakRssMb(n) ?? 0));
   const sync = await freshSync(cluster, BASE_PORT + NODES, BASE_PORT + 1000 + NODES);
-  extra.push(sync.node);
   log(`sync: a fresh node caught up ${sync.blocks} blocks in ${sync.seconds.toFixed(1)} s`);
 
   const results = {
@@ -173,5 +171,5 @@ try {
 } finally {
   clock.stop();
   await load.stop();
-  await cluster.dispose(extra, KEEP);
+  await cluster.dispose(KEEP);
 }

@@ -3,6 +3,9 @@
 // its simulated disk (sim/disk-ledger.ts). Synchronous on purpose: the replica is stepped one event
 // at a time and must see its own appends at once; a host whose store is asynchronous keeps the
 // committed head in memory and puts a write barrier before the next message that leaves the node.
+// Only the state root may come later: a ledger whose txs run asynchronously (the node's IVM) answers
+// nextStateRoot() with null until they have, and the replica waits for whenReady() before it builds
+// or checks the next block (replica.ts: A LEDGER THAT RUNS TXS LATER).
 
 import type { Block } from '../../domain/block.ts';
 import type { CommitCertificate } from '../../domain/commit-certificate.ts';
@@ -23,6 +26,14 @@ export interface Ledger {
   range(from: number, to: number): CertifiedBlock[];
   /** True when a committed block carries this tx. */
   hasTx(id: string): boolean;
-  /** The stateRoot the next block must carry: the world state after the last committed block. */
-  nextStateRoot(): string;
+  /**
+   * The stateRoot the next block must carry: the world state after the last committed block; null
+   * while that block's txs still run.
+   */
+  nextStateRoot(): string | null;
+  /**
+   * Resolves once nextStateRoot() is known. Needed only by a ledger that ever answers null there; the
+   * simulator's runs every block's txs inside append() and has none.
+   */
+  whenReady?(): Promise<void>;
 }

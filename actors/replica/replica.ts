@@ -10,7 +10,7 @@
  *   signer: Signer               signs as this node: election votes, proposals, PBFT votes
  *   verifier: SignatureVerifier  checks any validator's signature: votes, proposals, txs, certificates
  *   ledger: Ledger               the committed chain (ledger.ts): height(), last(), append(block, cert),
- *                                range(from, to), hasTx(id), nextStateRoot()
+ *                                range(from, to), hasTx(id), nextStateRoot(), whenReady()
  *   send(to, message)            one PeerMessage (messages.ts) to one peer; best effort, may be lost
  *   broadcast(message)           the same message to every OTHER validator; never to this node (the
  *                                replica hands its own messages to its machines itself)
@@ -30,12 +30,20 @@
  *   - ONE CALL AT A TIME: start / deliver / fireTimer / submitTx are never re-entered; a host call
  *     made during one may take effect after it returns (a send may be queued).
  *   - AUTHENTIC SENDER: `from` in deliver is the peer the transport authenticated (mTLS).
+ *   - A LEDGER THAT RUNS TXS LATER: the node's ledger runs a block's txs (the IVM) after append()
+ *     returns, so the state root the next block must carry is unknown for a while (nextStateRoot()
+ *     is null). The replica then holds back what needs it — the next height (PBFT START_HEIGHT, so
+ *     no block is built or checked for it), the next synced block, and the block.committed report
+ *     (so the host sees the block's receipts with it) — and everything else goes on: votes,
+ *     heartbeats, sync answers, client txs. Once ledger.whenReady() resolves it arms the 'ledger'
+ *     timer (0 ms), whose call takes up what waited. A ledger that runs the txs inside append()
+ *     (the simulator's) is never waited for, and the replica behaves as if this rule did not exist.
  *   - RESTART: a new Replica is given `restored`, every record persisted before the crash, and a
  *     ledger holding every block appended before it; nothing else survives (pool, timers, sync).
  *
  * What the replica reports (ReplicaReport), in the order things happen:
  *   leader.elected / leader.lost     who leads which term, as this node knows it
- *   block.committed {block, cert, via: consensus | sync}   appended to the ledger (after the append)
+ *   block.committed {block, cert, via: consensus | sync}   appended to the ledger, its txs run
  *   tx.admitted / tx.duplicate / tx.rejected {reason}      a client's or a peer's tx
  *   sync.started / sync.progress {blocksPerSecond, etaMs} / sync.completed
  *   round.started, equivocation (evidence), log (a line for the node's log)
@@ -61,7 +69,8 @@
  *                       (and again after each new height while the pool is not empty)
  *   sync                status / blocks requests out and answers in; block.apply → validate with the
  *                       certificate, append
- *   every append        → batching, election and sync BLOCK_COMMITTED; PBFT START_HEIGHT
+ *   every append        → batching, election and sync BLOCK_COMMITTED; PBFT START_HEIGHT once the
+ *                       ledger knows the next state root
  *
  * Effects are handled in the order a machine emits them, after its step returns; the events they
  * cause (for other machines, or for the same one: its own votes) go through one FIFO queue, so no
@@ -102,7 +111,7 @@ import {
 } from '../../machines/pbft-round.ts';
 import type { QuorumRule } from '../../machines/quorum.ts';
 import { type SyncEffect, type SyncEvent, syncMachine } from '../../machines/sync.ts';
-import { pooledTxs } from '../../machines/tx-pool.ts';
+import { oldestTxs, proposedTxs } from '../../machines/tx-pool.ts';
 import { type ReplicaConfig, stepTimeoutMs } from './config.ts';
 import { Gossip, proposalKey, voteKey } from './gossip.ts';
 import type { Ledger } from './ledger.ts';
@@ -127,7 +136,8 @@ export type ReplicaTimer =
   | 'pbft.propose'
   | 'pbft.prevote'
   | 'pbft.precommit'
-  | 'pbft.resend';
+  | 'pbft.resend'
+  | 'ledger';
 
 export const REPLICA_TIMERS: readonly ReplicaTimer[] = [
   'election',
@@ -140,6 +150,7 @@ export const REPLICA_TIMERS: readonly ReplicaTimer[] = [
   'pbft.prevote',
   'pbft.precommit',
   'pbft.resend',
+  'ledger',
 ];
 
 export type ReplicaReport =
@@ -227,6 +238,9 @@ type Effect =
   | { from: 'batching'; effect: BatchingEffect }
   | { from: 'sync'; effect: SyncEffect };
 
+/** blockProblem's answer while the ledger runs the last block: not a verdict, asked again later. */
+const NOT_YET = 'the state after the last block is not known yet';
+
 /** Signatures of txs already verified, by tx id (validateNextBlock's cache); forgotten when full. */
 const MAX_VERIFIED_TXS = 20_000;
 
@@ -245,8 +259,11 @@ export class Replica {
   private readonly pbft: Actor<PbftRoundMachine>;
   private readonly batching: Actor<BatchingMachine>;
   private readonly sync: Actor<SyncMachine>;
+  /** Work of this step, FIFO; taken from workHead on (an index, not shift(): a step can queue 10,000). */
   private readonly work: Work[] = [];
+  private workHead = 0;
   private readonly effects: Effect[] = [];
+  private effectsHead = 0;
   private stepping = false;
   private started = false;
   private failure: { machine: string; error: unknown } | null = null;
@@ -278,10 +295,18 @@ export class Replica {
   /** The last term whose leader was suspected of stalling (its LEADER_STALLED is due or sent). */
   private stalledTerm = -1;
   /** Txs for peers (tx.forward), gathered per peer during one step and sent as one message each. */
-  private readonly forwards = new Map<NodeId, Transaction[]>();
+  private readonly forwards = new Map<NodeId, { txs: Transaction[]; ids: Set<string> }>();
   /** The outcome of the tx being submitted, captured from the batching machine's answer. */
   private submitting: { id: string; outcome: TxOutcome | null } | null = null;
   private electionRole = '';
+  /**
+   * The ledger is running the last block's txs (nextStateRoot() is null) and the 'ledger' timer is
+   * due once it has; meanwhile these wait: the block.committed reports, the next height, a synced block.
+   */
+  private ledgerBusy = false;
+  private readonly heldReports: ReplicaReport[] = [];
+  private heldAdvance = false;
+  private heldSync: CertifiedBlock | null = null;
 
   constructor(
     private readonly config: ReplicaConfig,
@@ -481,7 +506,8 @@ export class Replica {
   }
 
   private drain(): void {
-    for (let item = this.work.shift(); item !== undefined; item = this.work.shift()) {
+    while (this.workHead < this.work.length) {
+      const item = this.work[this.workHead++]!;
       switch (item.to) {
         case 'task':
           item.run();
@@ -502,6 +528,8 @@ export class Replica {
       this.checkFailure();
       this.handleEffects();
     }
+    this.work.length = 0;
+    this.workHead = 0;
   }
 
   private checkFailure(): void {
@@ -512,7 +540,8 @@ export class Replica {
   }
 
   private handleEffects(): void {
-    for (let e = this.effects.shift(); e !== undefined; e = this.effects.shift()) {
+    while (this.effectsHead < this.effects.length) {
+      const e = this.effects[this.effectsHead++]!;
       // A PBFT record is written with the message signed right after it; nothing else may come first.
       if (this.pendingRecord && !(e.from === 'pbft' && e.effect.type.startsWith('pbft.broadcast'))) {
         this.persistPbftState();
@@ -532,6 +561,8 @@ export class Replica {
           break;
       }
     }
+    this.effects.length = 0;
+    this.effectsHead = 0;
     if (this.pendingRecord) this.persistPbftState();
   }
 
@@ -562,6 +593,9 @@ export class Replica {
         return;
       case 'pbft.resend':
         this.resendRound();
+        return;
+      case 'ledger':
+        this.onLedgerReady();
         return;
       case 'pbft.propose':
       case 'pbft.prevote':
@@ -598,7 +632,7 @@ export class Replica {
     for (const message of own) this.host.broadcast(message);
     const { pool } = this.batching.getSnapshot().context;
     if (pool.size > 0) {
-      const txs = pooledTxs(pool).slice(0, this.config.batching.maxBatchTxs);
+      const txs = oldestTxs(pool, this.config.batching.maxBatchTxs);
       for (const peer of this.config.validators) {
         if (peer !== this.self && !this.gossip.isActiveAt(peer, height)) this.forward(peer, txs);
       }
@@ -779,6 +813,7 @@ export class Replica {
     const known = this.verdicts.get(block.seal);
     if (known !== undefined) return known;
     const problem = this.blockProblem(block, null, true);
+    if (problem === NOT_YET) return false;
     if (problem !== null) this.log(`block h${height} ${block.seal.slice(0, 6)} is invalid: ${problem}`);
     this.verdicts.set(block.seal, problem === null);
     return problem === null;
@@ -787,7 +822,9 @@ export class Replica {
   /** Why `block` cannot be the next block of this chain, or null when it can. */
   private blockProblem(block: Block, cert: CommitCertificate | null, checkClock: boolean): string | null {
     const ledger = this.host.ledger;
-    if (block.stateRoot !== ledger.nextStateRoot()) return 'stateRoot is not the state after the last block';
+    const stateRoot = ledger.nextStateRoot();
+    if (stateRoot === null) return NOT_YET;
+    if (block.stateRoot !== stateRoot) return 'stateRoot is not the state after the last block';
     try {
       validateNextBlock(block, cert, {
         networkId: this.config.networkId,
@@ -1009,7 +1046,7 @@ export class Replica {
     const batching = this.batching.getSnapshot().context;
     // Whoever proposes now gets the txs that wait here, unless batching already sends it every tx.
     if (proposer !== this.self && batching.pool.size > 0 && (round > 0 || proposer !== batching.leader)) {
-      this.forward(proposer, pooledTxs(batching.pool).slice(0, this.config.batching.maxBatchTxs));
+      this.forward(proposer, oldestTxs(batching.pool, this.config.batching.maxBatchTxs));
     }
     const { term, leader } = this.election.getSnapshot().context;
     if (round === 0) {
@@ -1050,21 +1087,26 @@ export class Replica {
     const batching = this.batching.getSnapshot();
     const { pool, batchInFlight } = batching.context;
     let txs: Transaction[];
-    if (batchInFlight !== null) txs = pooledTxs(pool).filter((tx) => pool.proposed.has(tx.id));
+    if (batchInFlight !== null) txs = proposedTxs(pool);
     else if (batching.matches('leading')) return;
-    else txs = pooledTxs(pool).slice(0, this.config.batching.maxBatchTxs);
+    else txs = oldestTxs(pool, this.config.batching.maxBatchTxs);
     if (txs.length === 0) return;
+    const block = this.nextBlock(txs);
+    if (block === null) return;
     this.blockRequest = null;
-    this.enqueue({ to: 'pbft', event: { type: 'BLOCK_READY', block: this.nextBlock(txs) } });
+    this.enqueue({ to: 'pbft', event: { type: 'BLOCK_READY', block } });
   }
 
-  private nextBlock(candidates: readonly Transaction[]): Block {
+  /** The next block with these txs (those not committed yet), or null while the state root is unknown. */
+  private nextBlock(candidates: readonly Transaction[]): Block | null {
     const ledger = this.host.ledger;
     const last = ledger.last();
+    const stateRoot = ledger.nextStateRoot();
+    if (stateRoot === null) return null;
     return buildBlock({
       height: last.height + 1,
       prevSeal: last.seal,
-      stateRoot: ledger.nextStateRoot(),
+      stateRoot,
       timestamp: Math.max(Math.floor(this.host.now()), last.timestamp),
       creator: this.self,
       txs: candidates.filter((tx) => !ledger.hasTx(tx.id)),
@@ -1075,7 +1117,9 @@ export class Replica {
   private onDecided(height: number, blockHash: string, decided: Block | null, cert: CommitCertificate): void {
     const ledger = this.host.ledger;
     if (height <= ledger.height()) {
-      this.enqueue({ to: 'pbft', event: { type: 'START_HEIGHT', height: ledger.height() + 1 } }); // sync was first
+      // Sync was first. The next height starts now, or when the ledger has run that block (held).
+      if (!this.ledgerBusy)
+        this.enqueue({ to: 'pbft', event: { type: 'START_HEIGHT', height: ledger.height() + 1 } });
       return;
     }
     const block = decided ?? this.blockBySeal(blockHash);
@@ -1113,10 +1157,13 @@ export class Replica {
   private store(block: Block, cert: CommitCertificate, via: 'consensus' | 'sync'): void {
     const now = this.host.now();
     this.host.ledger.append(block, cert);
+    const ready = this.host.ledger.nextStateRoot() !== null;
     this.gossip.storedHeight(block.height, now);
     this.kept = [];
     this.awaiting = null;
-    this.host.report({ type: 'block.committed', block, cert, via });
+    const committed: ReplicaReport = { type: 'block.committed', block, cert, via };
+    if (ready) this.host.report(committed);
+    else this.heldReports.push(committed);
     for (const peer of this.gossip.syncingPeers(now))
       this.host.send(peer, { type: 'Committed', block, cert });
     const height = block.height;
@@ -1124,7 +1171,17 @@ export class Replica {
     const txIds = block.txs.map((tx) => tx.id);
     this.enqueue({ to: 'batching', event: { type: 'BLOCK_COMMITTED', height, txIds } });
     this.enqueue({ to: 'election', event: { type: 'BLOCK_COMMITTED', height } });
-    this.enqueue({ to: 'pbft', event: { type: 'START_HEIGHT', height: height + 1 } });
+    if (ready) {
+      this.startNextHeight();
+    } else {
+      this.heldAdvance = true;
+      this.awaitLedger();
+    }
+  }
+
+  /** PBFT decides the height after the ledger's last block, at once if txs wait. */
+  private startNextHeight(): void {
+    this.enqueue({ to: 'pbft', event: { type: 'START_HEIGHT', height: this.host.ledger.height() + 1 } });
     this.enqueue({
       to: 'task',
       run: () => {
@@ -1133,6 +1190,34 @@ export class Replica {
         }
       },
     });
+  }
+
+  /** Arms the 'ledger' timer once the ledger knows the next state root (see A LEDGER THAT RUNS TXS LATER). */
+  private awaitLedger(): void {
+    if (this.ledgerBusy) return;
+    this.ledgerBusy = true;
+    const ready = this.host.ledger.whenReady?.();
+    if (ready === undefined) throw new Error('the ledger has no state root yet and no whenReady()');
+    void ready.then(() => this.host.armTimer('ledger', 0));
+  }
+
+  /** The ledger has run the last block: what waited for it goes on, in the order it happened. */
+  private onLedgerReady(): void {
+    if (!this.ledgerBusy) return;
+    this.ledgerBusy = false;
+    if (this.host.ledger.nextStateRoot() === null) {
+      this.awaitLedger();
+      return;
+    }
+    for (const report of this.heldReports.splice(0)) this.host.report(report);
+    const synced = this.heldSync;
+    this.heldSync = null;
+    // The next synced block first: if it is stored, the ledger is busy again and the next height waits.
+    if (synced !== null) this.applySynced(synced.block, synced.cert);
+    if (!this.ledgerBusy && this.heldAdvance) {
+      this.heldAdvance = false;
+      this.startNextHeight();
+    }
   }
 
   // ── batching effects ────────────────────────────────────────────────────────────────────────────
@@ -1190,19 +1275,26 @@ export class Replica {
     }
     const { pool, batchInFlight } = this.batching.getSnapshot().context;
     if (batchInFlight === null || !this.pbft.getSnapshot().matches('idle')) return;
-    const txs = pooledTxs(pool).filter((tx) => pool.proposed.has(tx.id));
-    if (txs.length > 0)
-      this.enqueue({ to: 'pbft', event: { type: 'BLOCK_READY', block: this.nextBlock(txs) } });
+    const txs = proposedTxs(pool);
+    const block = txs.length > 0 ? this.nextBlock(txs) : null;
+    if (block !== null) this.enqueue({ to: 'pbft', event: { type: 'BLOCK_READY', block } });
   }
 
   private forward(to: NodeId, txs: readonly Transaction[]): void {
-    const pending = this.forwards.get(to);
-    if (pending === undefined) this.forwards.set(to, [...txs]);
-    else for (const tx of txs) if (!pending.some((p) => p.id === tx.id)) pending.push(tx);
+    let pending = this.forwards.get(to);
+    if (pending === undefined) {
+      pending = { txs: [], ids: new Set() };
+      this.forwards.set(to, pending);
+    }
+    for (const tx of txs) {
+      if (pending.ids.has(tx.id)) continue;
+      pending.ids.add(tx.id);
+      pending.txs.push(tx);
+    }
   }
 
   private flushForwards(): void {
-    for (const [to, txs] of this.forwards) this.host.send(to, { type: 'Txs', txs });
+    for (const [to, { txs }] of this.forwards) this.host.send(to, { type: 'Txs', txs });
     this.forwards.clear();
   }
 
@@ -1262,6 +1354,10 @@ export class Replica {
     const height = this.host.ledger.height();
     if (block.height <= height) {
       this.enqueue({ to: 'sync', event: { type: 'BLOCK_APPLIED', height: block.height, now } });
+      return;
+    }
+    if (block.height === height + 1 && this.ledgerBusy) {
+      this.heldSync = { block, cert }; // checked against the state root once the ledger knows it
       return;
     }
     const problem =

@@ -59,6 +59,8 @@ export interface Status {
 
 export class Cluster {
   readonly nodes: NodeHandle[];
+  /** Nodes from outside the testnet (outsider()), stopped with the rest. */
+  readonly outsiders: NodeHandle[] = [];
 
   private constructor(
     readonly dir: string,
@@ -146,7 +148,9 @@ export class Cluster {
         error ? reject(new Error(stderr || error.message)) : resolve(),
       ),
     );
-    return { name, home, apiUrl: `http://127.0.0.1:${apiPort}`, child: null };
+    const node: NodeHandle = { name, home, apiUrl: `http://127.0.0.1:${apiPort}`, child: null };
+    this.outsiders.push(node);
+    return node;
   }
 
   /** SIGKILL; resolves when the process is gone. */
@@ -221,8 +225,8 @@ export class Cluster {
   }
 
   /** Stops every process it started and removes the directory (unless keep). */
-  async dispose(extra: NodeHandle[] = [], keep = false): Promise<void> {
-    await Promise.all([...this.nodes, ...extra].map((node) => this.stop(node)));
+  async dispose(keep = false): Promise<void> {
+    await Promise.all([...this.nodes, ...this.outsiders].map((node) => this.stop(node)));
     if (!keep) await rm(this.dir, { recursive: true, force: true });
   }
 }

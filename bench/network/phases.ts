@@ -1,5 +1,4 @@
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { simpleGit } from 'simple-git';
@@ -170,9 +169,10 @@ export interface IcodeFigure {
   levels?: Level[];
 }
 
-/** examples/bank in a fresh local git repository, deployable by file:// URL. */
-async function bankRepository(): Promise<string> {
-  const repo = await mkdtemp(join(tmpdir(), 'itchain-bench-bank-'));
+/** examples/bank in a fresh local git repository under `dir`, deployable by file:// URL. */
+async function bankRepository(dir: string): Promise<string> {
+  const repo = join(dir, 'bank');
+  await mkdir(repo);
   for (const file of ['accounts.js', 'icode.json', 'index.js']) {
     await writeFile(join(repo, file), await readFile(join(EXAMPLES, 'bank', file)));
   }
@@ -197,7 +197,7 @@ export async function icodeTransfers(
   const deploy = await cluster.post<{ id?: string; txId?: string; error?: { message: string } }>(
     node0,
     '/icodes',
-    { gitUrl: `file://${await bankRepository()}` },
+    { gitUrl: `file://${await bankRepository(cluster.dir)}` },
   );
   if (deploy.status !== 202 || !deploy.body.id || !deploy.body.txId) {
     return {

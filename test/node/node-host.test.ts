@@ -59,13 +59,13 @@ describe('NodeHost', () => {
     const { host, writes, saved, finish } = setUp();
     const settle = () => new Promise((resolve) => setImmediate(resolve));
     host.persist(RECORD_KEYS.election, { term: 1, votedFor: null }); // written at once
-    host.persist(RECORD_KEYS.signed, { height: 1, round: 0, messages: [] }); // waits…
+    host.persist(RECORD_KEYS.pbft, { height: 1, round: 0 }); // waits…
     host.persist(RECORD_KEYS.election, { term: 2, votedFor: null }); // …and is replaced by this
     finish();
     await settle();
     finish();
     await writes.drained();
-    host.persist(RECORD_KEYS.signed, undefined);
+    host.persist(RECORD_KEYS.pbft, undefined);
     await settle();
     finish();
     await writes.drained();
@@ -73,7 +73,7 @@ describe('NodeHost', () => {
       { 'consensus/election': { term: 1, votedFor: null } },
       {
         'consensus/election': { term: 2, votedFor: null },
-        'consensus/signed': { height: 1, round: 0, messages: [] },
+        'consensus/pbft': { height: 1, round: 0 },
       },
       { 'consensus/election': { term: 2, votedFor: null } },
     ]);

@@ -70,10 +70,12 @@ function call(fn: string, args: Canonical[], options: { icodeId?: string; kind?:
 /** The next block as a proposer builds it: on the ledger's last block, carrying its state root. */
 function next(txs: Transaction[]): Block {
   const last = ledger.last();
+  const stateRoot = ledger.nextStateRoot();
+  if (stateRoot === null) throw new Error('KvExecutor runs a block in append(): the root is known');
   return buildBlock({
     height: last.height + 1,
     prevSeal: last.seal,
-    stateRoot: ledger.nextStateRoot(),
+    stateRoot,
     timestamp: last.timestamp + 1,
     creator: fixture.validatorIds[0]!,
     txs,
