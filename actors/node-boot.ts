@@ -19,6 +19,7 @@ import { CachingVerifier } from './caching-verifier.ts';
 import { IvmExecutor } from './icode-executor.ts';
 import { openIcodeRuntime } from './icode-runtime.ts';
 import { loadIcodeState } from './icode-state-loader.ts';
+import { loadMembership } from './membership-loader.ts';
 import { recordsFrom } from './node-host.ts';
 import { NodeLedger } from './node-ledger.ts';
 import type { CoreParts, NodeBase, NodeRole } from './node-parts.ts';
@@ -185,8 +186,8 @@ export async function openCore(base: NodeBase, options: CoreOptions): Promise<Co
   const runtime = openIcodeRuntime(config.ivm, logger.child({ component: 'ivm' }));
   try {
     await store.initGenesis(genesis);
-    // ── membership: the boot line for the membership key ring goes here (actors/membership-loader.ts),
-    //    before the ledger and the replica verify anything against the keys. ──
+    // Members admitted on the stored chain: their keys join the ring before anything is verified.
+    const { membership } = await loadMembership(store, genesis, keys);
     const executor = new IvmExecutor(runtime, await loadIcodeState(store));
     const writes = new WriteQueue(options.onFatal, (error) =>
       logger.error({ err: (error as Error).message }, 'an effect after a durable write failed'),
@@ -214,6 +215,7 @@ export async function openCore(base: NodeBase, options: CoreOptions): Promise<Co
       replicaConfig: replicaConfigOf(base, limits),
       gateway,
       inspect: options.inspect,
+      membership,
     };
   } catch (error) {
     await runtime.close().catch(() => {});

@@ -8,6 +8,7 @@ import type { GenesisFile } from '../domain/genesis.ts';
 import type { NodeId, Signer } from '../domain/identity.ts';
 import type { CachingVerifier } from './caching-verifier.ts';
 import type { IvmExecutor } from './icode-executor.ts';
+import type { Membership } from './membership.ts';
 import type { NodeLedger } from './node-ledger.ts';
 import type { ReplicaConfig } from './replica/config.ts';
 import type { ReplicaInspection } from './replica/replica.ts';
@@ -36,6 +37,8 @@ export interface NodeBase {
 }
 
 export interface CoreParts extends NodeBase {
+  /** Who may sign txs: the genesis validators and the admitted members (actors/membership.ts). */
+  membership: Membership;
   validators: readonly NodeId[];
   verifier: CachingVerifier;
   store: ChainStore;

@@ -8,7 +8,7 @@
 //   txPerSec          the highest offered rate the network SUSTAINS (bench/network/phases.ts: the rate
 //                     goes up while everything acknowledged commits on all 4, the pools do not grow
 //                     and the latency does not climb), as committed tx/s on all 4 — not a burst's peak
-//   p50Ms, p99Ms      submit → committed on all 4, at that rate (1 in 25 txs sampled)
+//   p50Ms, p99Ms      submit → committed on all 4, at that rate (about 600 sampled txs per level)
 //   failoverMs        leader SIGKILL → the first block of a new proposer committed on all survivors,
 //                     under half that load
 //   syncBlocksPerSec  a fresh node (`itchain init --ca --genesis`, then POST /peers join) catching up
@@ -131,7 +131,7 @@ try {
       `${NODES} itchain start processes on 127.0.0.1 (default config` +
       `${Object.keys(nodeEnv).length > 0 ? ` + ${JSON.stringify(nodeEnv)}` : ''}), load from this ` +
       'process through POST /transactions/batch (at most 32 requests in flight, round-robin); commit ' +
-      "times from each node's /events; latency = submit → committed on all 4 (1 in 25 txs sampled)",
+      "times from each node's /events; latency = submit → committed on all 4 (about 600 sampled txs per level)",
     target: { txPerSec: TARGET_TX_PER_SEC, p99Ms: P99_BOUND_MS },
     txPerSec: best?.committedPerSec ?? 0,
     p50Ms: best?.p50Ms ?? null,

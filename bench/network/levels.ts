@@ -50,6 +50,8 @@ export async function runLevel(load: Load, clock: BlockClock, options: LevelOpti
   const { rate, warmupMs, windowMs, nodes } = options;
   load.reset();
   const committedAtStart = clock.committedOnAll(nodes, 0, Number.MAX_SAFE_INTEGER).txs;
+  // About 600 latency samples in the window, whatever the rate.
+  load.setSampling((rate * windowMs) / 1000 / 600);
   load.setRate(rate, batchFor(rate));
   await sleep(warmupMs);
   const from = Date.now();

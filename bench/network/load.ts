@@ -15,7 +15,7 @@ export interface LoadOptions {
   /** The k-th tx offered. */
   call: (k: number) => Call;
   maxInFlight: number;
-  /** Keep one acknowledged tx in this many for latency. */
+  /** Keep one acknowledged tx in this many for latency (setSampling changes it). */
   sampleEvery: number;
 }
 
@@ -42,8 +42,16 @@ export class Load {
   private turn = 0;
   private k = 0;
   private readonly pending = new Set<Promise<void>>();
+  private sampleEvery: number;
 
-  constructor(private readonly options: LoadOptions) {}
+  constructor(private readonly options: LoadOptions) {
+    this.sampleEvery = options.sampleEvery;
+  }
+
+  /** Keeps one acknowledged tx in `every` from now on. */
+  setSampling(every: number): void {
+    this.sampleEvery = Math.max(1, Math.floor(every));
+  }
 
   /** Offers `rate` tx/s from now on, in requests of `batch` txs. */
   setRate(rate: number, batch: number): void {
@@ -92,7 +100,8 @@ export class Load {
   }
 
   private async send(): Promise<void> {
-    const { apiUrls, call, sampleEvery } = this.options;
+    const { apiUrls, call } = this.options;
+    const sampleEvery = this.sampleEvery;
     const url = apiUrls[this.turn++ % apiUrls.length]!;
     const txs = Array.from({ length: this.batch }, () => call(this.k++));
     this.offered += txs.length;
